@@ -1,0 +1,56 @@
+"""Decisions: every submission ends in exactly one, with a reason a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from schemas.envelope import Envelope
+
+
+class Decision(StrEnum):
+    """The five possible ends of a submission."""
+
+    DELIVERED = "delivered"  # new to the counterpart
+    UPDATED = "updated"  # a strictly newer version of a delivered item
+    DUPLICATE = "duplicate"  # already seen: same or older version, same content, or an echo
+    WITHHELD = "withheld"  # the release policy says it may not cross
+    REJECTED = "rejected"  # invalid or untrusted
+
+
+UNKNOWN = "unknown"  # area, kind or direction of an item too broken to say
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One submission's decision and what the ledger records about it."""
+
+    submission_id: str
+    decision: Decision
+    reason: str
+    rule: str
+    envelope: Envelope | None = None
+    content_hash: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def kind(self) -> str:
+        """The item's kind, or `unknown` for an unreadable one."""
+        return str(self.envelope.kind) if self.envelope else UNKNOWN
+
+    @property
+    def area(self) -> str:
+        """The item's proposal area, or `unknown`."""
+        return str(self.envelope.area) if self.envelope else UNKNOWN
+
+    @property
+    def direction(self) -> str:
+        """`EU->NATO`, `NATO->EU`, or `unknown`."""
+        if self.envelope is None:
+            return UNKNOWN
+        return f"{self.envelope.origin}->{self.envelope.origin.counterpart}"
+
+    @property
+    def crosses(self) -> bool:
+        """True when the item goes to the counterpart's inbox."""
+        return self.decision in (Decision.DELIVERED, Decision.UPDATED)

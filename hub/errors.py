@@ -1,0 +1,47 @@
+"""The hub's one exception root.
+
+    HubError
+    ├── ConfigError          settings or config file unusable
+    ├── BrokerError          the embedded broker cannot start, or Kafka is unreachable
+    ├── LedgerError          the ledger database failed or does not verify
+    │   └── ChainBroken      a record's hash does not follow from the one before
+    ├── InputError           a submission or file is unusable (carries item, field, problem)
+    └── ConnectorError       a connector's peer (MISP, feed directory) failed
+
+Foreign errors (aiokafka, sqlite3, psycopg, PyMISP, requests) are translated where they enter with
+`raise X(...) from exc`. Rejections of single submissions are not exceptions: they are decisions.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+
+class ConfigError(HubError):
+    """The settings or the config file cannot be used."""
+
+
+class BrokerError(HubError):
+    """The embedded broker cannot start, or the configured Kafka cannot be reached."""
+
+
+class LedgerError(HubError):
+    """The ledger database failed."""
+
+
+class ChainBroken(LedgerError):
+    """The ledger's hash chain or its counts do not verify; names the first bad record."""
+
+    def __init__(self, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+class InputError(HubError):
+    """A file or item given to the hub is unusable; the message names item, field and problem."""
+
+
+class ConnectorError(HubError):
+    """A connector's peer (a MISP server, a feed directory) failed."""

@@ -1,0 +1,65 @@
+"""Ledger records and their hash chain: each record's hash covers its fields and the previous hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from hub.canonical import canonical_bytes
+
+GENESIS = "0" * 64  # the `prev_hash` of the first record
+
+
+@dataclass(frozen=True)
+class Record:
+    """One decision as the ledger holds it."""
+
+    seq: int
+    submission_id: str
+    decided_at: str  # ISO 8601, UTC
+    day: str  # YYYY-MM-DD of decided_at
+    kind: str
+    area: str
+    direction: str
+    decision: str
+    rule: str
+    reason: str
+    originator: str | None
+    source_id: str | None
+    version: str | None
+    content_hash: str | None
+    tags: str  # JSON array
+    prev_hash: str
+    hash: str
+
+    def body(self) -> dict[str, object]:
+        """The fields the chain hash covers (all but the two hashes)."""
+        data = asdict(self)
+        del data["prev_hash"], data["hash"]
+        return data
+
+    def expected_hash(self) -> str:
+        """The hash this record must carry given its fields and `prev_hash`."""
+        return chain_hash(self.prev_hash, self.body())
+
+    def as_json(self) -> dict[str, object]:
+        """The record for JSON output, tags decoded."""
+        data: dict[str, object] = asdict(self)
+        data["tags"] = json.loads(self.tags)
+        return data
+
+
+COLUMNS = tuple(f.name for f in fields(Record))
+
+
+def chain_hash(prev_hash: str, body: dict[str, object]) -> str:
+    """SHA-256 of the previous hash and the record's canonical JSON."""
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_bytes(body)).hexdigest()
+
+
+COUNT_KEYS = ("day", "area", "kind", "direction", "decision")
+"""The dimensions of the live counts."""
+
+CountRow = tuple[str, str, str, str, str, int]
+"""(day, area, kind, direction, decision, n)."""

@@ -1,0 +1,181 @@
+"""The ledger store: decisions appended once, chained by hash, with dedupe state and live counts.
+
+All writes of one batch happen in one transaction that holds the ledger's lock (BEGIN IMMEDIATE on
+SQLite, an advisory lock on PostgreSQL), so several workers keep one chain and counts stay equal
+to a recount whatever crashes. Methods are synchronous; the pipeline runs them in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from hub.decision import Outcome
+from hub.dedupe import Seen
+from hub.errors import LedgerError
+from hub.ledger.dialect import ADVISORY_LOCK, connect
+from hub.ledger.records import COLUMNS, COUNT_KEYS, GENESIS, CountRow, Record, chain_hash
+from schemas.common import Side
+
+_IN_CHUNK = 500  # parameters per IN (...) query; well under SQLite's and PostgreSQL's limits
+
+
+class Ledger:
+    """Append-only decision ledger on SQLite or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn, self.dialect = connect(url)
+        self._db_errors = _db_error_types(self.dialect.name)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self.conn.execute(self.dialect.sql(sql), params) if self.dialect.name == "sqlite" else self._pg(sql, params)
+        return list(cur.fetchall()) if cur.description else []
+
+    def _pg(self, sql: str, params: Sequence[Any]) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self.dialect.sql(sql), params)
+        return cur
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.conn.cursor().executemany(self.dialect.sql(sql), rows)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Ledger]:
+        """One locked transaction; commits on success, rolls back on error."""
+        try:
+            if self.dialect.name == "sqlite":
+                self.conn.execute("BEGIN IMMEDIATE")
+            else:
+                self._q("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK,))
+            yield self
+            self.conn.commit() if self.dialect.name != "sqlite" else self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                self.conn.rollback() if self.dialect.name != "sqlite" else self.conn.execute("ROLLBACK")
+            if isinstance(exc, self._db_errors):
+                raise LedgerError(f"ledger write failed: {exc}") from exc
+            raise
+
+    def _in(self, sql: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
+        vals = list(dict.fromkeys(values))
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(vals), _IN_CHUNK):
+            chunk = vals[i : i + _IN_CHUNK]
+            rows += self._q(sql.format(",".join("?" * len(chunk))), chunk)
+        return rows
+
+    def decided(self, submission_ids: Iterable[str]) -> dict[str, Record]:
+        """The records already written for these submissions (replays after a crash)."""
+        sql = f"SELECT {','.join(COLUMNS)} FROM ledger WHERE submission_id IN ({{}})"
+        return {r[1]: Record(*r) for r in self._in(sql, submission_ids)}
+
+    def seen(self, keys: Iterable[str]) -> dict[str, Seen]:
+        """Dedupe state of these item keys."""
+        rows = self._in("SELECT key, version, content_hash, origin, delivered FROM items WHERE key IN ({})", keys)
+        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d)) for k, v, h, o, d in rows}
+
+    def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
+        """For each content hash already held, the key of an item that has it."""
+        return {h: k for k, h in self._in("SELECT key, content_hash FROM items WHERE content_hash IN ({})", hashes)}
+
+    def head(self) -> tuple[int, str]:
+        """The last record's sequence number and hash, (0, GENESIS) when empty."""
+        rows = self._q("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+    def append(self, outcomes: Sequence[Outcome], states: dict[str, Seen], at: datetime) -> list[Record]:
+        """Write `outcomes` as chained records, upsert `states`, bump the counts; inside a transaction."""
+        seq, prev = self.head()
+        records: list[Record] = []
+        for o in outcomes:
+            seq += 1
+            records.append(_record(o, seq, prev, at))
+            prev = records[-1].hash
+        marks = ",".join("?" * len(COLUMNS))
+        self._many(f"INSERT INTO ledger ({','.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records])
+        self._many(
+            "INSERT INTO items (key, version, content_hash, origin, delivered) VALUES (?,?,?,?,?) "
+            "ON CONFLICT (key) DO UPDATE SET version=excluded.version, content_hash=excluded.content_hash, "
+            "origin=excluded.origin, delivered=excluded.delivered",
+            [(k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered)) for k, s in states.items()],
+        )
+        self._many(
+            "INSERT INTO counts (day, area, kind, direction, decision, n) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (day, area, kind, direction, decision) DO UPDATE SET n = counts.n + excluded.n",
+            [(*k, n) for k, n in _tally(records).items()],
+        )
+        return records
+
+    def counts(self) -> list[CountRow]:
+        """The live counts the stream processors keep."""
+        rows = self._q(f"SELECT {','.join(COUNT_KEYS)}, n FROM counts WHERE n > 0 ORDER BY {','.join(COUNT_KEYS)}")
+        return [(*map(str, r[:5]), int(r[5])) for r in rows]  # type: ignore[misc]
+
+    def recount(self) -> list[CountRow]:
+        """The same counts recomputed from the ledger records."""
+        keys = ",".join(COUNT_KEYS)
+        rows = self._q(f"SELECT {keys}, COUNT(*) FROM ledger GROUP BY {keys} ORDER BY {keys}")
+        return [(*map(str, r[:5]), int(r[5])) for r in rows]  # type: ignore[misc]
+
+    def records(self, after_seq: int = 0, batch: int = 10_000) -> Iterator[Record]:
+        """Every record in chain order, read in pages."""
+        sql = f"SELECT {','.join(COLUMNS)} FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?"
+        while True:
+            page = [Record(*r) for r in self._q(sql, (after_seq, batch))]
+            yield from page
+            if len(page) < batch:
+                return
+            after_seq = page[-1].seq
+
+
+def _record(o: Outcome, seq: int, prev: str, at: datetime) -> Record:
+    env = o.envelope
+    body: dict[str, object] = {
+        "seq": seq,
+        "submission_id": o.submission_id,
+        "decided_at": at.isoformat(),
+        "day": at.date().isoformat(),
+        "kind": o.kind,
+        "area": o.area,
+        "direction": o.direction,
+        "decision": o.decision.value,
+        "rule": o.rule,
+        "reason": o.reason,
+        "originator": env.originator if env else None,
+        "source_id": str(env.source_id) if env else None,
+        "version": env.version.isoformat() if env else None,
+        "content_hash": o.content_hash,
+        "tags": json.dumps(list(o.tags), ensure_ascii=False),
+    }
+    return Record(**body, prev_hash=prev, hash=chain_hash(prev, body))  # type: ignore[arg-type]
+
+
+def _row(r: Record) -> tuple[Any, ...]:
+    return tuple(getattr(r, c) for c in COLUMNS)
+
+
+def _tally(records: Sequence[Record]) -> dict[tuple[str, ...], int]:
+    tally: dict[tuple[str, ...], int] = {}
+    for r in records:
+        key = (r.day, r.area, r.kind, r.direction, r.decision)
+        tally[key] = tally.get(key, 0) + 1
+    return tally
+
+
+def _db_error_types(name: str) -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    if name == "sqlite":
+        return (sqlite3.Error,)
+    import psycopg
+
+    return (psycopg.Error,)

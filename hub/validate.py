@@ -1,0 +1,91 @@
+"""Validation: raw bytes from `hub.submitted` to an envelope, or a reason a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from hub.canonical import content_hash
+from hub.tag import unknown_disarm_techniques, unknown_taxonomy_tags
+from schemas.envelope import SUBMISSION, Envelope
+
+MAX_SUBMISSION_BYTES = 64 * 1024 * 1024  # above the largest chunk-reassembled MISP event we accept
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Why a submission was rejected: the field at fault and the problem."""
+
+    field: str
+    problem: str
+
+    @property
+    def reason(self) -> str:
+        """One sentence naming the field and the problem."""
+        return f"field `{self.field}`: {self.problem}" if self.field else self.problem
+
+
+@dataclass(frozen=True)
+class Valid:
+    """A submission that passed validation, with its canonical content hash."""
+
+    envelope: Envelope
+    content_hash: str
+
+
+def _first_error(exc: ValidationError) -> Invalid:
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"]]
+    if loc and loc[0] in {"assessment", "stratcom_note", "misp_event"}:
+        loc = loc[1:]  # drop the union's tag: the user never wrote it
+    loc = [p for p in loc if not p.startswith("function-")]
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "union_tag_invalid":
+        msg = f"{err['input'].get('kind')!r} is not one of assessment, stratcom_note, misp_event"
+        return Invalid("kind", msg)
+    if err["type"] == "union_tag_not_found":
+        return Invalid("kind", "is missing")
+    if err["type"] == "json_invalid":
+        return Invalid("", f"not a valid JSON document: {err['ctx'].get('error', msg) if 'ctx' in err else msg}")
+    if err["type"] == "missing":
+        msg = "is missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known field"
+    elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
+        shown = repr(err["input"])
+        msg = f"{shown[:80] + '…' if len(shown) > 80 else shown}: {msg}"
+    more = len(exc.errors()) - 1
+    return Invalid(".".join(loc), msg + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
+
+
+def validate(raw: bytes) -> Valid | Invalid:
+    """Parse and check one submission; never raises."""
+    if len(raw) > MAX_SUBMISSION_BYTES:
+        return Invalid("", f"submission is {len(raw)} bytes, over the {MAX_SUBMISSION_BYTES} byte limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Invalid("", f"not valid UTF-8 at byte {exc.start}")
+    try:
+        envelope = SUBMISSION.validate_json(text)
+    except ValidationError as exc:
+        return _first_error(exc)
+    except (ValueError, RecursionError) as exc:
+        return Invalid("", f"not a valid JSON document: {exc}")
+    return check_envelope(envelope)
+
+
+def check_envelope(envelope: Envelope) -> Valid | Invalid:
+    """The checks that need the whole envelope: content hash, DISARM ids, taxonomy tags."""
+    digest = content_hash(envelope)
+    if envelope.content_hash is not None and envelope.content_hash != digest:
+        return Invalid("content_hash", f"does not match the content (computed {digest})")
+    if envelope.kind == "stratcom_note":
+        unknown = unknown_disarm_techniques(envelope.payload.disarm_techniques)  # type: ignore[union-attr]
+        if unknown:
+            return Invalid("payload.disarm_techniques", f"{', '.join(unknown)} not in the DISARM framework")
+    bad_tags = unknown_taxonomy_tags(envelope.tags)
+    if bad_tags:
+        return Invalid("tags", f"{', '.join(bad_tags)} not in the taxonomy its namespace names")
+    return Valid(envelope, digest)

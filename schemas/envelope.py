@@ -1,0 +1,98 @@
+"""The exchange envelope common to all kinds, and one envelope class per kind.
+
+`Submission` is the discriminated union the hub validates `hub.submitted` messages against.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from schemas.assessment import Assessment
+from schemas.common import Area, AwareDatetime, Kind, Side
+from schemas.markings import Markings
+from schemas.misp_event import MispEvent
+from schemas.stratcom import StratcomNote
+
+ProposalNumber = Annotated[int, Field(ge=1, le=74)]  # the 74 common proposals of 2016 and 2017
+
+
+class EnvelopeBase(BaseModel):
+    """Fields every exchanged item carries, whatever its kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin: Side = Field(description="The side that publishes the item")
+    originator: str = Field(min_length=1, max_length=200, description="Publishing organisation")
+    source_id: UUID = Field(description="Producer-assigned identity; the event UUID for MISP")
+    version: AwareDatetime = Field(description="Modified time; the event timestamp for MISP")
+    created: AwareDatetime
+    modified: AwareDatetime
+    markings: Markings = Field(default_factory=Markings)
+    tags: tuple[str, ...] = Field(default=(), max_length=1000)
+    area: Area
+    proposals: tuple[ProposalNumber, ...] = Field(default=(), max_length=74)
+    content_hash: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the canonical content (RFC 8785)"
+    )
+
+    @property
+    def key(self) -> str:
+        """The deduplication and partitioning key: kind and source id."""
+        kind: str = getattr(self, "kind")  # noqa: B009 - defined by every subclass
+        return f"{kind}:{self.source_id}"
+
+
+class AssessmentEnvelope(EnvelopeBase):
+    """A hybrid-threat assessment in its envelope."""
+
+    kind: Literal[Kind.ASSESSMENT] = Kind.ASSESSMENT
+    payload: Assessment
+
+
+class StratcomNoteEnvelope(EnvelopeBase):
+    """A stratcom trend note in its envelope."""
+
+    kind: Literal[Kind.STRATCOM_NOTE] = Kind.STRATCOM_NOTE
+    payload: StratcomNote
+
+
+class MispEventEnvelope(EnvelopeBase):
+    """A MISP event in its envelope; identity, version, times and markings come from the event."""
+
+    kind: Literal[Kind.MISP_EVENT] = Kind.MISP_EVENT
+    payload: MispEvent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_from_event(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "payload" not in data:
+            return data
+        try:
+            event = data["payload"] if isinstance(data["payload"], MispEvent) else MispEvent.model_validate(data["payload"])
+        except ValueError:
+            return data  # the payload's own error is reported by field validation
+        lifted = {"source_id": str(event.uuid), "version": event.timestamp.isoformat()}
+        for name, value in lifted.items():
+            given = data.get(name)
+            if given is not None and str(given) != value and name == "source_id":
+                raise ValueError(f"source_id {given!r} differs from Event.uuid {value!r}")
+        merged = {**data, "payload": event, **lifted}
+        merged.setdefault("created", event.created.isoformat())
+        merged.setdefault("modified", event.timestamp.isoformat())
+        return merged
+
+    @model_validator(mode="after")
+    def _markings_from_tags(self) -> MispEventEnvelope:
+        markings = self.markings.merged_with_tags(self.payload.tags)
+        if markings is not self.markings:
+            object.__setattr__(self, "markings", markings)
+        return self
+
+
+Envelope = AssessmentEnvelope | StratcomNoteEnvelope | MispEventEnvelope
+Submission = Annotated[Envelope, Field(discriminator="kind")]
+SUBMISSION = TypeAdapter[Envelope](Submission)
+"""Validates one submission from bytes or a dict: `SUBMISSION.validate_json(raw)`."""

@@ -1,0 +1,98 @@
+"""MISP event payload: the event JSON as MISP writes it, checked by loading it with PyMISP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def _event_body(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be a MISP event object")
+    body = value.get("Event", value)
+    if not isinstance(body, dict):
+        raise ValueError("`Event` must be an object")
+    return body
+
+
+def _check_with_pymisp(body: dict[str, Any]) -> None:
+    from pymisp import MISPEvent  # imported here: PyMISP is heavy and only this kind needs it
+
+    try:
+        MISPEvent().from_dict(**body)
+    except Exception as exc:  # noqa: BLE001 - PyMISP raises many types; all mean "not an event"
+        raise ValueError(f"PyMISP cannot load the event: {exc}") from exc
+
+
+class MispEvent(BaseModel):
+    """A MISP event (`{"Event": {...}}`); its UUID and timestamp identify and version it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    Event: dict[str, Any] = Field(description="The MISP event JSON, attributes and objects included")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_and_check(cls, value: Any) -> dict[str, Any]:
+        body = _event_body(value)
+        for name in ("uuid", "timestamp", "info"):
+            if name not in body:
+                raise ValueError(f"Event.{name} is missing")
+        try:
+            UUID(str(body["uuid"]))
+        except ValueError:
+            raise ValueError(f"Event.uuid {body['uuid']!r} is not a UUID") from None
+        try:
+            int(body["timestamp"])
+        except (TypeError, ValueError):
+            raise ValueError(f"Event.timestamp {body['timestamp']!r} is not a Unix time") from None
+        _check_with_pymisp(body)
+        return {"Event": body}
+
+    @property
+    def uuid(self) -> UUID:
+        """The event UUID: the item's identity across MISP instances."""
+        return UUID(str(self.Event["uuid"]))
+
+    @property
+    def timestamp(self) -> datetime:
+        """The event timestamp: its version (strictly newer is an update)."""
+        return datetime.fromtimestamp(int(self.Event["timestamp"]), tz=UTC)
+
+    @property
+    def created(self) -> datetime:
+        """The event date, or its timestamp when it has none."""
+        date = self.Event.get("date")
+        if isinstance(date, str):
+            try:
+                return datetime.fromisoformat(date).replace(tzinfo=UTC)
+            except ValueError:
+                pass
+        return self.timestamp
+
+    @property
+    def distribution(self) -> int:
+        """MISP distribution: 0 org, 1 community, 2 connected, 3 all, 4 sharing group, 5 inherit."""
+        try:
+            return int(self.Event.get("distribution", 0))
+        except (TypeError, ValueError):
+            return 0
+
+    @property
+    def tags(self) -> list[str]:
+        """Names of the event's non-local tags."""
+        tags = self.Event.get("Tag") or []
+        return [str(t["name"]) for t in tags if isinstance(t, dict) and "name" in t and not t.get("local")]
+
+    @property
+    def sharing_group_orgs(self) -> set[str]:
+        """Names and UUIDs of the organisations in the event's sharing group."""
+        group = self.Event.get("SharingGroup") or {}
+        found: set[str] = set()
+        for link in group.get("SharingGroupOrg") or []:
+            org = link.get("Organisation") or {}
+            found.update(str(org[k]) for k in ("name", "uuid") if org.get(k))
+        return found
