@@ -38,7 +38,9 @@ class Processed:
     replayed: bool
 
 
-def decide_one(sid: str, checked: Valid | Invalid, prior: Seen | None, owner: str | None, policy: ReleasePolicy) -> Outcome:
+def decide_one(
+    sid: str, checked: Valid | Invalid, prior: Seen | None, owner: str | None, policy: ReleasePolicy
+) -> Outcome:
     """The decision for one checked submission given its key's prior state (pure)."""
     if isinstance(checked, Invalid):
         return Outcome(sid, Decision.REJECTED, checked.reason, "invalid")
@@ -66,7 +68,9 @@ def replayed_outcome(record: Record, checked: Valid | Invalid) -> Outcome:
     """Rebuild a recorded decision's outcome so its output can be sent again."""
     env = checked.envelope if isinstance(checked, Valid) else None
     tags = machine_tags(env) if env is not None and record.decision in ("delivered", "updated") else ()
-    return Outcome(record.submission_id, Decision(record.decision), record.reason, record.rule, env, record.content_hash, tags)
+    return Outcome(
+        record.submission_id, Decision(record.decision), record.reason, record.rule, env, record.content_hash, tags
+    )
 
 
 def decide_batch(ledger: Ledger, batch: Sequence[Submitted], policy: ReleasePolicy, now: datetime) -> list[Processed]:

@@ -47,7 +47,9 @@ def release_check(envelope: Envelope, policy: ReleasePolicy) -> Withhold | None:
     dest = envelope.origin.counterpart
     m = envelope.markings
     if m.classification:
-        return Withhold("classified", f"classification marking {m.classification!r}: the hub carries no classified content")
+        return Withhold(
+            "classified", f"classification marking {m.classification!r}: the hub carries no classified content"
+        )
     if m.tlp is None:
         return Withhold("no-tlp", "no TLP marking: not provably releasable; mark it TLP:CLEAR, GREEN or AMBER")
     if m.tlp is Tlp.RED:

@@ -71,7 +71,9 @@ class MispEventEnvelope(EnvelopeBase):
         if not isinstance(data, dict) or "payload" not in data:
             return data
         try:
-            event = data["payload"] if isinstance(data["payload"], MispEvent) else MispEvent.model_validate(data["payload"])
+            event = (
+                data["payload"] if isinstance(data["payload"], MispEvent) else MispEvent.model_validate(data["payload"])
+            )
         except ValueError:
             return data  # the payload's own error is reported by field validation
         lifted = {"source_id": str(event.uuid), "version": event.timestamp.isoformat()}

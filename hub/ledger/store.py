@@ -36,7 +36,9 @@ class Ledger:
         self.conn.close()
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self.conn.execute(self.dialect.sql(sql), params) if self.dialect.name == "sqlite" else self._pg(sql, params)
+        cur = (
+            self.conn.execute(self.dialect.sql(sql), params) if self.dialect.name == "sqlite" else self._pg(sql, params)
+        )
         return list(cur.fetchall()) if cur.description else []
 
     def _pg(self, sql: str, params: Sequence[Any]) -> Any:
@@ -86,6 +88,10 @@ class Ledger:
     def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
         """For each content hash already held, the key of an item that has it."""
         return {h: k for k, h in self._in("SELECT key, content_hash FROM items WHERE content_hash IN ({})", hashes)}
+
+    def size(self) -> int:
+        """How many decisions the ledger holds."""
+        return int(self._q("SELECT COUNT(*) FROM ledger")[0][0])
 
     def head(self) -> tuple[int, str]:
         """The last record's sequence number and hash, (0, GENESIS) when empty."""

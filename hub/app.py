@@ -1,0 +1,125 @@
+"""The Faust app: one thin agent that reads `hub.submitted` in batches, calls the core, and sends.
+
+Offsets are acknowledged only after a batch's decisions are committed to the ledger and every
+output was acknowledged by the broker, so a crash replays at most the batch in flight, and the
+ledger's unique submission ids keep the replay from being counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from hub.kafka import MAX_MESSAGE_BYTES, faust_credentials
+from hub.ledger import Ledger
+from hub.pipeline import Processed, Submitted, decide_batch
+from hub.policy import DEFAULT_RECIPIENTS, ReleasePolicy
+from hub.route import DECISIONS, REJECTED, SID_HEADER, SUBMITTED, Output, inbox, route
+from hub.settings import Settings
+from schemas.common import Side
+
+log = logging.getLogger("hub.worker")
+PROGRESS_EVERY_S = 10.0  # how often the worker logs its throughput
+
+
+def submission_id(
+    headers: Iterable[tuple[str, bytes]] | dict[str, bytes] | None, partition: int, offset: int, value: bytes
+) -> str:
+    """The publisher's submission id, or one derived from the message for foreign producers."""
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    for name, raw in pairs:
+        if name == SID_HEADER and raw:
+            return bytes(raw).decode("utf-8", "replace")[:200]
+    return f"raw:{hashlib.sha256(value).hexdigest()[:32]}:{partition}:{offset}"
+
+
+def release_policy(settings: Settings) -> ReleasePolicy:
+    """The release policy with the recipients' names from the settings."""
+    names = {side: (*DEFAULT_RECIPIENTS[side], *settings.recipients.get(side.value, ())) for side in Side}
+    return ReleasePolicy(names)
+
+
+class HubWorker:
+    """The Faust app and what its agent needs: the ledger, the policy, the output topics."""
+
+    def __init__(self, settings: Settings, bootstrap: str) -> None:
+        self.settings = settings
+        k = settings.kafka
+        self.app = faust.App(
+            settings.app_id,
+            broker=[f"kafka://{b}" for b in bootstrap.split(",")],
+            broker_credentials=faust_credentials(k),
+            store="memory://",
+            web_enabled=False,
+            datadir=str(settings.data_dir / "faust"),
+            broker_session_timeout=k.session_timeout,
+            broker_heartbeat_interval=max(0.1, k.session_timeout / 6),
+            broker_rebalance_timeout=max(2.0, k.session_timeout),
+            broker_commit_interval=0.5,
+            producer_acks=-1,
+            producer_max_request_size=MAX_MESSAGE_BYTES,
+            consumer_auto_offset_reset="earliest",
+            consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+            stream_buffer_maxsize=4 * settings.pipeline.batch_size,
+            topic_partitions=k.partitions,
+            topic_replication_factor=k.replication_factor,
+        )
+        self.ledger = Ledger(settings.ledger)
+        self.policy = release_policy(settings)
+        self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
+        raw: dict[str, Any] = {
+            "key_type": bytes,
+            "value_type": bytes,
+            "key_serializer": "raw",
+            "value_serializer": "raw",
+        }
+        self.submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
+        names = [inbox("EU"), inbox("NATO"), DECISIONS]
+        self.outputs = {t: self.app.topic(t, partitions=k.partitions, **raw) for t in names}
+        self.outputs[REJECTED] = self.app.topic(REJECTED, partitions=1, **raw)
+        self.decided = 0
+        self.app.agent(self.submitted, name="hub.process")(self.process)
+        self.app.on_partitions_assigned.connect(self._assigned)
+
+    async def _assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        log.info("ready: processing %s, partitions %s", SUBMITTED, sorted(tp.partition for tp in assigned))
+
+    async def process(self, stream: Any) -> None:
+        """The agent: batches in, decisions recorded, outputs acknowledged, then offsets acked."""
+        p = self.settings.pipeline
+        last, last_count = time.monotonic(), 0
+        async for events in stream.take_events(p.batch_size, within=p.batch_within_s):
+            batch = [
+                Submitted(submission_id(e.message.headers, e.message.partition, e.message.offset, e.value), e.value)
+                for e in events
+            ]
+            loop = asyncio.get_running_loop()
+            done: list[Processed] = await loop.run_in_executor(
+                self.db, decide_batch, self.ledger, batch, self.policy, datetime.now(UTC)
+            )
+            await self.send(
+                [o for item, d in zip(batch, done, strict=True) for o in route(d.outcome, d.record, item.value)]
+            )
+            self.decided += sum(not d.replayed for d in done)
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                rate = (self.decided - last_count) / (time.monotonic() - last)
+                log.info("decided %d submissions (%.0f/s)", self.decided, rate)
+                last, last_count = time.monotonic(), self.decided
+
+    async def send(self, outputs: list[Output]) -> None:
+        """Produce `outputs` and wait for every acknowledgement."""
+        futures = [await self.outputs[o.topic].send(key=o.key, value=o.value, headers=list(o.headers)) for o in outputs]
+        await asyncio.gather(*futures)
+
+    def close(self) -> None:
+        """Release the ledger."""
+        self.db.shutdown(wait=True)
+        self.ledger.close()

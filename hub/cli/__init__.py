@@ -1,0 +1,1 @@
+"""The `hub` command: one module per subcommand group, registered in `main.py`."""

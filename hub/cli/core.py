@@ -1,0 +1,132 @@
+"""`hub up`, `hub broker`, `hub publish`, `hub counts`, `hub schemas export`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hub.broker import EmbeddedBroker
+from hub.counts import as_json, table
+from hub.errors import BrokerError
+from hub.inputs import check_items, read_items
+from hub.ledger import Ledger
+from hub.publisher import Publisher
+from hub.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the core subcommands."""
+    up = sub.add_parser("up", help="run the hub worker (and the embedded broker if none is configured)")
+    up.set_defaults(handler=cmd_up)
+    broker = sub.add_parser("broker", help="run the embedded broker alone, in the foreground")
+    broker.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
+    broker.set_defaults(handler=cmd_broker)
+    pub = sub.add_parser("publish", help="submit envelopes from FILE or - (JSON, JSON array or JSON lines)")
+    pub.add_argument("file", metavar="FILE|-")
+    pub.set_defaults(handler=cmd_publish)
+    counts = sub.add_parser("counts", help="the live counts from the ledger")
+    counts.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    counts.set_defaults(handler=cmd_counts)
+    schemas = sub.add_parser("schemas", help="JSON Schema contracts")
+    ssub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = ssub.add_parser("export", help="write the JSON Schema files generated from the models")
+    export.add_argument("--dir", type=Path, default=None, help="target directory (default: the schemas package)")
+    export.set_defaults(handler=cmd_schemas_export)
+
+
+def broker_file(settings: Settings) -> Path:
+    """Where a running embedded broker's address is written for other `hub` commands."""
+    return settings.data_dir / "broker.addr"
+
+
+def resolve_bootstrap(settings: Settings) -> str:
+    """The configured Kafka, or the embedded broker that `hub up` or `hub broker` started."""
+    if settings.kafka.bootstrap:
+        return settings.kafka.bootstrap
+    path = broker_file(settings)
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    raise BrokerError(f"no broker: set HUB_KAFKA__BOOTSTRAP, or start `hub up` or `hub broker` (no {path})")
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the worker until interrupted."""
+    from hub.runtime import run_worker
+
+    run_worker(settings, on_broker=lambda addr: _write_addr(settings, addr))
+    return 0
+
+
+def _write_addr(settings: Settings, addr: str | None) -> None:
+    path = broker_file(settings)
+    if addr is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(addr + "\n", encoding="utf-8")
+
+
+def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the embedded broker in the foreground, printing its address."""
+    stop = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with EmbeddedBroker(port=args.port) as broker:
+        _write_addr(settings, broker.bootstrap)
+        print(broker.bootstrap, flush=True)
+        try:
+            while not stop and broker.proc is not None and broker.proc.poll() is None:
+                time.sleep(0.2)
+        finally:
+            _write_addr(settings, None)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate every item, then send them all; success only once the broker acknowledged."""
+    items = read_items(args.file)
+    check_items(args.file, items)
+    bootstrap = resolve_bootstrap(settings)
+
+    async def send() -> list[str]:
+        async with Publisher(settings.kafka, bootstrap) as pub:
+            return await pub.publish(items)
+
+    ids = asyncio.run(send())
+    print(f"published {len(ids)} submission{'s' if len(ids) != 1 else ''} to hub.submitted at {bootstrap}")
+    return 0
+
+
+def cmd_counts(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the live counts."""
+    ledger = Ledger(settings.ledger)
+    try:
+        rows = ledger.counts()
+    finally:
+        ledger.close()
+    if args.json:
+        json.dump(as_json(rows), sys.stdout, indent=2)
+        print()
+    else:
+        print(table(rows))
+    return 0
+
+
+def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the JSON Schema files."""
+    from schemas.export import SCHEMA_DIR, export
+
+    for path in export(args.dir or SCHEMA_DIR):
+        print(f"wrote {path}")
+    return 0

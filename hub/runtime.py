@@ -1,0 +1,63 @@
+"""Running the hub: the broker in force (embedded or configured) and the worker around it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+
+from hub.broker import EmbeddedBroker
+from hub.kafka import ensure_topics
+from hub.settings import Settings
+
+log = logging.getLogger("hub")
+
+
+@contextlib.contextmanager
+def kafka_bootstrap(settings: Settings) -> Iterator[str]:
+    """The configured Kafka, or an embedded broker started for the duration of the block."""
+    if not settings.kafka.embedded:
+        assert settings.kafka.bootstrap is not None  # noqa: S101 - implied by `embedded`
+        log.info("broker: Kafka at %s", settings.kafka.bootstrap)
+        yield settings.kafka.bootstrap
+        return
+    with EmbeddedBroker() as broker:
+        log.info("broker: embedded Tansu at %s (memory storage)", broker.bootstrap)
+        yield broker.bootstrap
+
+
+def run_worker(settings: Settings, on_broker: Callable[[str | None], None] = lambda _: None) -> None:
+    """`hub up`: the broker if needed, the topics, and the Faust worker until stopped.
+
+    `on_broker` is told the embedded broker's address once it answers, and None when it stops.
+    """
+    import faust
+
+    from hub.app import HubWorker
+
+    with kafka_bootstrap(settings) as bootstrap:
+        if settings.kafka.embedded:
+            on_broker(bootstrap)
+        asyncio.run(ensure_topics(settings.kafka, bootstrap))
+        hub = HubWorker(settings, bootstrap)
+        log.info("ledger: %s", _redact(settings.ledger))
+        worker = faust.Worker(hub.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+        finally:
+            hub.close()
+            if settings.kafka.embedded:
+                on_broker(None)
+
+
+def _redact(url: str) -> str:
+    """`url` without its password, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url

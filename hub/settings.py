@@ -1,0 +1,109 @@
+"""The hub's one frozen settings object: environment (`HUB_*`, nested with `__`) over a TOML file.
+
+Built once by the CLI and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from hub.errors import ConfigError
+
+EMBEDDED_SESSION_TIMEOUT_S = 2.0  # Tansu makes a group join wait half of it: ~1 s start-up
+KAFKA_SESSION_TIMEOUT_S = 10.0  # Apache Kafka refuses under group.min.session.timeout.ms (6 s)
+
+
+class KafkaSettings(BaseModel):
+    """Where Kafka is and how to talk to it; no bootstrap means the embedded broker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bootstrap: str | None = Field(None, description="host:port[,host:port]; unset starts the embedded broker")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    session_timeout_s: float | None = Field(None, gt=0, description="Default: 2 s embedded, 10 s Kafka")
+    partitions: int = Field(4, ge=1, le=1000, description="Partitions of hub.submitted and the inboxes")
+    replication_factor: int = Field(1, ge=1, le=10)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the hub must start its own broker."""
+        return self.bootstrap is None
+
+    @property
+    def session_timeout(self) -> float:
+        """The consumer group session timeout in seconds."""
+        if self.session_timeout_s is not None:
+            return self.session_timeout_s
+        return EMBEDDED_SESSION_TIMEOUT_S if self.embedded else KAFKA_SESSION_TIMEOUT_S
+
+
+class PipelineSettings(BaseModel):
+    """Batching of the stream processors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_size: int = Field(1000, ge=1, le=100_000, description="Most submissions decided in one transaction")
+    batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
+
+
+class Settings(BaseSettings):
+    """All of the hub's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_nested_delimiter="__", frozen=True, extra="forbid", toml_file=None
+    )
+
+    app_id: str = Field("exchange-hub", pattern=r"^[A-Za-z0-9._-]+$", description="Consumer group and topic prefix")
+    data_dir: Path = Field(Path("hub-data"), description="Where the SQLite ledger and worker state live")
+    ledger_url: str | None = Field(None, description="sqlite:///path or postgresql://...; default: data_dir/ledger.db")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    recipients: dict[str, list[str]] = Field(default_factory=dict, description="Extra names per side (EU, NATO)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def ledger(self) -> str:
+        """The ledger URL in force."""
+        return self.ledger_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_FILE[0])
+        return init_settings, env_settings, toml
+
+
+_CONFIG_FILE: list[Path | None] = [None]
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from `overrides`, the environment and `config_file`; ConfigError if invalid."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    _CONFIG_FILE[0] = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"setting `{where}`: {err['msg']}") from exc
+    except ValueError as exc:  # a malformed TOML file
+        raise ConfigError(f"config file {config_file}: {exc}") from exc
+    finally:
+        _CONFIG_FILE[0] = None
