@@ -53,6 +53,7 @@ class HubWorker:
     def __init__(self, settings: Settings, bootstrap: str) -> None:
         self.settings = settings
         k = settings.kafka
+        (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(
             settings.app_id,
             broker=[f"kafka://{b}" for b in bootstrap.split(",")],

@@ -1,0 +1,69 @@
+"""The whole pipeline on the real embedded broker: counts, inboxes, the rejected topic, the ledger."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.ledger import Ledger
+from hub.counts import totals
+from hub.scenario import mixed
+from tests.conftest import publish, read_topic, values
+
+pytestmark = pytest.mark.broker
+
+
+async def wait_decisions(ledger_url: str, n: int, timeout: float = 60.0) -> Ledger:
+    import asyncio
+
+    ledger = Ledger(ledger_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while ledger.size() < n and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    return ledger
+
+
+async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, start_worker):
+    sc = mixed(total=1000, duplicates=100, updates=50, red=30, malformed_n=20)
+    start_worker()
+    await publish(broker.bootstrap, sc.items)
+    ledger = await wait_decisions(ledger_url, 1000)
+    assert totals(ledger.counts()) == {
+        "delivered": 800,
+        "updated": 50,
+        "duplicate": 100,
+        "withheld": 30,
+        "rejected": 20,
+    }
+    assert ledger.counts() == ledger.recount()
+    assert ledger.size() == 1000
+
+    to_nato = values(await read_topic(broker.bootstrap, "nato.inbox", 425))
+    to_eu = values(await read_topic(broker.bootstrap, "eu.inbox", 425))
+    assert len(to_nato) + len(to_eu) == 850
+    assert all(v["origin"] == "EU" for v in to_nato)
+    assert all(v["origin"] == "NATO" for v in to_eu)
+    assert not [v for v in to_nato + to_eu if v["markings"]["tlp"] == "RED"]
+    rejected = values(await read_topic(broker.bootstrap, "hub.rejected", 20))
+    assert len(rejected) == 20
+    assert all(r["reason"] for r in rejected)
+    ledger.close()
+
+
+async def test_unreleasable_items_never_reach_the_other_inbox(broker, ledger_url, start_worker):
+    sc = mixed(total=60, duplicates=0, updates=0, red=10, malformed_n=0, unreleasable=20)
+    start_worker()
+    await publish(broker.bootstrap, sc.items)
+    ledger = await wait_decisions(ledger_url, 60)
+    assert totals(ledger.counts())["withheld"] == 30
+    delivered = values(await read_topic(broker.bootstrap, "nato.inbox", 15)) + values(
+        await read_topic(broker.bootstrap, "eu.inbox", 15)
+    )
+    assert len(delivered) == 30
+    for item in delivered:
+        rel = item["markings"]["releasable_to"]
+        assert item["markings"]["tlp"] != "RED"
+        assert rel is None, json.dumps(item)[:200]
+    ledger.close()
