@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from schemas.common import Side
 from schemas.envelope import Envelope
 
 
@@ -32,23 +33,25 @@ class Outcome:
     envelope: Envelope | None = None
     content_hash: str | None = None
     tags: tuple[str, ...] = field(default=())
+    hint: tuple[str, str, str] = (UNKNOWN, UNKNOWN, UNKNOWN)  # kind, area, origin read from a rejected item
 
     @property
     def kind(self) -> str:
         """The item's kind, or `unknown` for an unreadable one."""
-        return str(self.envelope.kind) if self.envelope else UNKNOWN
+        return str(self.envelope.kind) if self.envelope else self.hint[0]
 
     @property
     def area(self) -> str:
         """The item's proposal area, or `unknown`."""
-        return str(self.envelope.area) if self.envelope else UNKNOWN
+        return str(self.envelope.area) if self.envelope else self.hint[1]
 
     @property
     def direction(self) -> str:
         """`EU->NATO`, `NATO->EU`, or `unknown`."""
-        if self.envelope is None:
+        origin = self.envelope.origin if self.envelope else self.hint[2]
+        if origin == UNKNOWN:
             return UNKNOWN
-        return f"{self.envelope.origin}->{self.envelope.origin.counterpart}"
+        return f"{origin}->{Side(origin).counterpart}"
 
     @property
     def crosses(self) -> bool:

@@ -43,7 +43,8 @@ def decide_one(
 ) -> Outcome:
     """The decision for one checked submission given its key's prior state (pure)."""
     if isinstance(checked, Invalid):
-        return Outcome(sid, Decision.REJECTED, checked.reason, "invalid")
+        hint = (checked.hint.kind, checked.hint.area, checked.hint.origin)
+        return Outcome(sid, Decision.REJECTED, checked.reason, "invalid", hint=hint)
     env, digest = checked.envelope, checked.content_hash
     verdict = dedupe(env, digest, prior, owner)
     if verdict.is_duplicate:

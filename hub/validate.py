@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from pydantic import ValidationError
 
 from hub.canonical import content_hash
+from hub.decision import UNKNOWN
 from hub.tag import unknown_disarm_techniques, unknown_taxonomy_tags
+from schemas.common import Area, Kind, Side
 from schemas.envelope import SUBMISSION, Envelope
 
 MAX_SUBMISSION_BYTES = 64 * 1024 * 1024  # above the largest chunk-reassembled MISP event we accept
 
 
 @dataclass(frozen=True)
+class Hint:
+    """Kind, area and origin of a rejected item when those fields alone are valid, for the counts."""
+
+    kind: str = UNKNOWN
+    area: str = UNKNOWN
+    origin: str = UNKNOWN
+
+
+def read_hint(raw: bytes) -> Hint:
+    """Best-effort kind, area and origin of a submission that failed validation."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return Hint()
+    if not isinstance(doc, dict):
+        return Hint()
+
+    def pick(name: str, vocabulary: type[StrEnum]) -> str:
+        value = doc.get(name)
+        return value if isinstance(value, str) and value in vocabulary.__members__.values() else UNKNOWN
+
+    return Hint(pick("kind", Kind), pick("area", Area), pick("origin", Side))
+
+
+@dataclass(frozen=True)
 class Invalid:
-    """Why a submission was rejected: the field at fault and the problem."""
+    """Why a submission was rejected: the field at fault, the problem, and what could still be read."""
 
     field: str
     problem: str
+    hint: Hint = Hint()
 
     @property
     def reason(self) -> str:
@@ -61,6 +91,13 @@ def _first_error(exc: ValidationError) -> Invalid:
 
 def validate(raw: bytes) -> Valid | Invalid:
     """Parse and check one submission; never raises."""
+    result = _validate(raw)
+    if isinstance(result, Invalid) and len(raw) <= MAX_SUBMISSION_BYTES:
+        return replace(result, hint=read_hint(raw))
+    return result
+
+
+def _validate(raw: bytes) -> Valid | Invalid:
     if len(raw) > MAX_SUBMISSION_BYTES:
         return Invalid("", f"submission is {len(raw)} bytes, over the {MAX_SUBMISSION_BYTES} byte limit")
     try:
