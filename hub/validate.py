@@ -65,7 +65,10 @@ class Valid:
 
 
 def _first_error(exc: ValidationError) -> Invalid:
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A MISP payload that fails also leaves the fields lifted from it missing: report the cause.
+    lifted = [e for e in errors if e["loc"][:2] == ("misp_event", "payload")]
+    err = (lifted or errors)[0]
     loc = [str(p) for p in err["loc"]]
     if loc and loc[0] in {"assessment", "stratcom_note", "misp_event"}:
         loc = loc[1:]  # drop the union's tag: the user never wrote it
