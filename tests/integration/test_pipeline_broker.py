@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from hub.ledger import Ledger
 from hub.counts import totals
+from hub.ledger import Ledger
 from hub.scenario import mixed
 from tests.conftest import publish, read_topic, values
 

@@ -48,8 +48,12 @@ def test_two_workers_share_one_chain(pg_url):
 
 def test_postgres_ledger_is_append_only(pg_url):
     ledger = Ledger(pg_url)
-    decide_batch(ledger, [Submitted("s0", mixed(total=10, duplicates=0, updates=0, red=0, malformed_n=0).items[0])],
-                 ReleasePolicy(), NOW)
+    decide_batch(
+        ledger,
+        [Submitted("s0", mixed(total=10, duplicates=0, updates=0, red=0, malformed_n=0).items[0])],
+        ReleasePolicy(),
+        NOW,
+    )
     ledger.close()
     with psycopg.connect(pg_url) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
         conn.execute("DELETE FROM ledger")

@@ -34,7 +34,7 @@ def test_most_restrictive_tlp_wins_in_a_list():
 
 
 def test_tags_fold_into_markings_strictest_wins():
-    m = Markings(tlp="GREEN").merged_with_tags(["tlp:red", "PAP:WHITE", "osint:source-type=\"blog-post\""])
+    m = Markings(tlp="GREEN").merged_with_tags(["tlp:red", "PAP:WHITE", 'osint:source-type="blog-post"'])
     assert (m.tlp, m.pap) == (Tlp.RED, Pap.CLEAR)
 
 

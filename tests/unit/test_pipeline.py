@@ -36,9 +36,17 @@ def test_the_thousand_item_scenario_decides_exactly(ledger):
     sc = mixed()
     done = run(ledger, sc.items)
     assert [p.outcome.decision.value for p in done].count("delivered") == 800
-    assert totals(ledger.counts()) == sc.expected == {
-        "delivered": 800, "updated": 50, "duplicate": 100, "withheld": 30, "rejected": 20,
-    }
+    assert (
+        totals(ledger.counts())
+        == sc.expected
+        == {
+            "delivered": 800,
+            "updated": 50,
+            "duplicate": 100,
+            "withheld": 30,
+            "rejected": 20,
+        }
+    )
     assert ledger.counts() == ledger.recount()
 
 

@@ -56,7 +56,7 @@ def test_unknown_disarm_technique_is_rejected():
 
 def test_tag_outside_its_taxonomy_is_rejected():
     doc = good()
-    doc["tags"] = ["admiralty-scale:source-reliability=\"z\""]
+    doc["tags"] = ['admiralty-scale:source-reliability="z"']
     result = validate(json.dumps(doc).encode())
     assert isinstance(result, Invalid)
     assert result.field == "tags"
