@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,11 +126,32 @@ class Ledger:
         rows = self._q(f"SELECT {','.join(COUNT_KEYS)}, n FROM counts WHERE n > 0 ORDER BY {','.join(COUNT_KEYS)}")
         return [(*map(str, r[:5]), int(r[5])) for r in rows]  # type: ignore[misc]
 
-    def recount(self) -> list[CountRow]:
-        """The same counts recomputed from the ledger records."""
+    def recount(self, first_day: str | None = None, last_day: str | None = None) -> list[CountRow]:
+        """The same counts recomputed from the ledger records, for every day or `first_day`..`last_day`."""
         keys = ",".join(COUNT_KEYS)
-        rows = self._q(f"SELECT {keys}, COUNT(*) FROM ledger GROUP BY {keys} ORDER BY {keys}")
+        terms, params = _where({}, first_day, last_day)
+        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        rows = self._q(f"SELECT {keys}, COUNT(*) FROM ledger{where} GROUP BY {keys} ORDER BY {keys}", params)
         return [(*map(str, r[:5]), int(r[5])) for r in rows]  # type: ignore[misc]
+
+    def select(
+        self,
+        match: Mapping[str, Collection[str]],
+        first_day: str | None = None,
+        last_day: str | None = None,
+        batch: int = 10_000,
+    ) -> Iterator[Record]:
+        """Records whose count dimensions (area, kind, ...) take one of the `match` values, in chain order, paged."""
+        terms, params = _where(match, first_day, last_day)
+        where = " AND ".join([*terms, "seq > ?"])
+        sql = f"SELECT {','.join(COLUMNS)} FROM ledger WHERE {where} ORDER BY seq LIMIT ?"
+        after_seq = 0
+        while True:
+            page = [Record(*r) for r in self._q(sql, (*params, after_seq, batch))]
+            yield from page
+            if len(page) < batch:
+                return
+            after_seq = page[-1].seq
 
     def records(self, after_seq: int = 0, batch: int = 10_000) -> Iterator[Record]:
         """Every record in chain order, read in pages."""
@@ -175,6 +196,25 @@ def _tally(records: Sequence[Record]) -> dict[tuple[str, ...], int]:
         key = (r.day, r.area, r.kind, r.direction, r.decision)
         tally[key] = tally.get(key, 0) + 1
     return tally
+
+
+def _where(
+    match: Mapping[str, Collection[str]], first_day: str | None, last_day: str | None
+) -> tuple[list[str], list[str]]:
+    """WHERE terms over the count dimensions and a day range; column names only from COUNT_KEYS."""
+    terms: list[str] = []
+    params: list[str] = []
+    for column, accepted in match.items():
+        if column not in COUNT_KEYS:
+            raise LedgerError(f"cannot select records by {column!r}: not one of {', '.join(COUNT_KEYS)}")
+        values = list(accepted)
+        terms.append(f"{column} IN ({','.join('?' * len(values))})" if values else "1=0")
+        params += values
+    for op, day in ((">=", first_day), ("<=", last_day)):
+        if day is not None:
+            terms.append(f"day {op} ?")
+            params.append(day)
+    return terms, params
 
 
 def _db_error_types(name: str) -> tuple[type[BaseException], ...]:
