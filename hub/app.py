@@ -19,12 +19,14 @@ from typing import Any
 import faust
 
 from hub.kafka import MAX_MESSAGE_BYTES, faust_credentials
+from hub.keys import Keyring
 from hub.ledger import Ledger
 from hub.pipeline import Processed, Submitted, decide_batch
-from hub.policy import DEFAULT_RECIPIENTS, ReleasePolicy
+from hub.policy import ReleasePolicy
+from hub.policy_file import policy_for
 from hub.route import DECISIONS, REJECTED, SID_HEADER, SUBMITTED, Output, inbox, route
 from hub.settings import Settings
-from schemas.common import Side
+from hub.signing import Trust
 
 log = logging.getLogger("hub.worker")
 PROGRESS_EVERY_S = 10.0  # how often the worker logs its throughput
@@ -42,9 +44,23 @@ def submission_id(
 
 
 def release_policy(settings: Settings) -> ReleasePolicy:
-    """The release policy with the recipients' names from the settings."""
-    names = {side: (*DEFAULT_RECIPIENTS[side], *settings.recipients.get(side.value, ())) for side in Side}
-    return ReleasePolicy(names)
+    """The release policy in force: the policy file or the built-in one, with the settings' recipients."""
+    return policy_for(settings)
+
+
+def trust(settings: Settings) -> Trust:
+    """The signature check: the keyring the settings name, and whether signing is required."""
+    keyring = Keyring.load(settings.keyring)
+    if not keyring.keys and settings.signing.required:
+        log.warning(
+            "keyring %s holds no keys: every submission will be rejected as unsigned or unknown-key", settings.keyring
+        )
+    return Trust(keyring, settings.signing.required)
+
+
+def _headers(headers: Iterable[tuple[str, bytes]] | dict[str, bytes] | None) -> tuple[tuple[str, bytes], ...]:
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    return tuple((str(k), bytes(v or b"")) for k, v in pairs)
 
 
 class HubWorker:
@@ -75,6 +91,7 @@ class HubWorker:
         )
         self.ledger = Ledger(settings.ledger)
         self.policy = release_policy(settings)
+        self.trust = trust(settings)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         raw: dict[str, Any] = {
             "key_type": bytes,
@@ -100,12 +117,16 @@ class HubWorker:
         last, last_count = time.monotonic(), 0
         async for events in stream.take_events(p.batch_size, within=p.batch_within_s):
             batch = [
-                Submitted(submission_id(e.message.headers, e.message.partition, e.message.offset, e.value), e.value)
+                Submitted(
+                    submission_id(e.message.headers, e.message.partition, e.message.offset, e.value),
+                    e.value,
+                    _headers(e.message.headers),
+                )
                 for e in events
             ]
             loop = asyncio.get_running_loop()
             done: list[Processed] = await loop.run_in_executor(
-                self.db, decide_batch, self.ledger, batch, self.policy, datetime.now(UTC)
+                self.db, decide_batch, self.ledger, batch, self.policy, datetime.now(UTC), self.trust
             )
             await self.send(
                 [o for item, d in zip(batch, done, strict=True) for o in route(d.outcome, d.record, item.value)]

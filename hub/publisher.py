@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -18,8 +21,13 @@ from hub.errors import BrokerError
 from hub.kafka import MAX_MESSAGE_BYTES, client_kwargs, ensure_topics
 from hub.route import SID_HEADER, SUBMITTED
 from hub.settings import KafkaSettings
+from hub.signing import SignsSubmissions
 
 LINGER_MS = 5  # batches sends of a burst together at no visible latency cost
+RETRY_FIRST_S = 0.5  # first wait after a failed send; doubles on each failure
+RETRY_MAX_S = 8.0  # longest single wait, so a restored broker is noticed within seconds
+RETRY_FOR_S = 120.0  # total retry budget: outlasts a broker restart or a short network cut
+log = logging.getLogger("hub.publisher")
 
 
 def item_key(raw: bytes) -> bytes | None:
@@ -37,11 +45,25 @@ def item_key(raw: bytes) -> bytes | None:
 
 
 class Publisher:
-    """An acknowledged producer to `hub.submitted`; use as an async context manager."""
+    """An acknowledged, optionally signing producer to `hub.submitted`; use as an async context manager.
 
-    def __init__(self, kafka: KafkaSettings, bootstrap: str) -> None:
+    Sends that fail (the broker unreachable, a leader moving) are retried with exponential backoff
+    for up to `retry_for_s`, resending only what was not acknowledged, under the same submission
+    ids: a copy the broker did take is then decided once by the hub, by its id.
+    """
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        bootstrap: str,
+        signer: SignsSubmissions | None = None,
+        retry_for_s: float = RETRY_FOR_S,
+    ) -> None:
         self.kafka = kafka
         self.bootstrap = bootstrap
+        self.signer = signer
+        self.retry_for_s = retry_for_s
+        self.retries = 0  # how many times a send or the start-up was retried, for tests and logs
         self.producer = AIOKafkaProducer(
             **client_kwargs(kafka, bootstrap),
             acks="all",
@@ -51,11 +73,8 @@ class Publisher:
         )
 
     async def __aenter__(self) -> Publisher:
-        await ensure_topics(self.kafka, self.bootstrap)
-        try:
-            await self.producer.start()
-        except KafkaError as exc:
-            raise BrokerError(f"cannot connect to Kafka at {self.bootstrap}: {exc}") from exc
+        await self._with_retry(lambda: ensure_topics(self.kafka, self.bootstrap), f"Kafka at {self.bootstrap}")
+        await self._with_retry(self.producer.start, f"Kafka at {self.bootstrap}")
         return self
 
     async def __aexit__(
@@ -63,15 +82,76 @@ class Publisher:
     ) -> None:
         await self.producer.stop()
 
+    async def _with_retry(self, op: Callable[[], Awaitable[Any]], what: str) -> None:
+        backoff = Backoff(self.retry_for_s)
+        while True:
+            try:
+                await op()
+                return
+            except (KafkaError, BrokerError) as exc:
+                await self._wait(backoff, f"{what}: {exc}")
+
+    async def _wait(self, backoff: Backoff, problem: str) -> None:
+        delay = backoff.next_delay()
+        if delay is None:
+            raise BrokerError(f"{problem}; gave up after {self.retry_for_s:.0f} s of retries")
+        self.retries += 1
+        log.warning("%s; retrying in %.1f s", problem, delay)
+        await asyncio.sleep(delay)
+
+    def _headers(self, raw: bytes, sid: str) -> list[tuple[str, bytes]]:
+        signed = self.signer.headers(raw) if self.signer is not None else []
+        return [(SID_HEADER, sid.encode()), *signed]
+
     async def publish(self, items: Sequence[bytes], sids: Sequence[str] | None = None) -> list[str]:
         """Send `items` and wait until the broker acknowledged all; returns their submission ids."""
         ids = list(sids) if sids is not None else [str(uuid.uuid4()) for _ in items]
-        try:
-            futures = [
-                await self.producer.send(SUBMITTED, raw, key=item_key(raw), headers=[(SID_HEADER, sid.encode())])
-                for raw, sid in zip(items, ids, strict=True)
-            ]
-            await asyncio.gather(*futures)
-        except KafkaError as exc:
-            raise BrokerError(f"publishing to {SUBMITTED} failed: {exc}") from exc
+        if len(ids) != len(items):
+            raise ValueError(f"{len(items)} items but {len(ids)} submission ids")
+        messages = [(raw, item_key(raw), self._headers(raw, sid)) for raw, sid in zip(items, ids, strict=True)]
+        pending = list(range(len(messages)))
+        backoff = Backoff(self.retry_for_s)
+        while pending:
+            pending, problem = await self._send(messages, pending)
+            if pending:
+                await self._wait(backoff, f"publishing {len(pending)} to {SUBMITTED} failed: {problem}")
         return ids
+
+    async def _send(
+        self, messages: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]], indexes: list[int]
+    ) -> tuple[list[int], KafkaError | None]:
+        """Send the messages at `indexes`; returns those not acknowledged and the last error."""
+        futures: list[tuple[int, asyncio.Future[Any]]] = []
+        failed: list[int] = []
+        problem: KafkaError | None = None
+        for n, i in enumerate(indexes):
+            raw, key, headers = messages[i]
+            try:
+                futures.append((i, await self.producer.send(SUBMITTED, raw, key=key, headers=headers)))
+            except KafkaError as exc:
+                failed, problem = indexes[n:], exc
+                break
+        results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
+        for (i, _), result in zip(futures, results, strict=True):
+            if isinstance(result, KafkaError):
+                failed.append(i)
+                problem = result
+            elif isinstance(result, BaseException):
+                raise result
+        return sorted(failed), problem
+
+
+class Backoff:
+    """Exponential backoff delays within a total time budget."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.deadline = time.monotonic() + budget_s
+        self.delay = RETRY_FIRST_S
+
+    def next_delay(self) -> float | None:
+        """The next wait, or None once the budget is spent."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        delay, self.delay = min(self.delay, left), min(self.delay * 2, RETRY_MAX_S)
+        return delay

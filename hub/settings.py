@@ -56,6 +56,16 @@ class PipelineSettings(BaseModel):
     batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
 
 
+class SigningSettings(BaseModel):
+    """Signed submissions: the hub's keyring, this client's own key, and whether signatures are required."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    required: bool = Field(False, description="Reject unsigned submissions (signed ones are always verified)")
+    keyring: Path | None = Field(None, description="Registered public keys (JSON); default: data_dir/keyring.json")
+    key_file: Path | None = Field(None, description="This publisher's Ed25519 private key (PEM), from `hub keys new`")
+
+
 class Settings(BaseSettings):
     """All of the hub's configuration."""
 
@@ -69,12 +79,19 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     recipients: dict[str, list[str]] = Field(default_factory=dict, description="Extra names per side (EU, NATO)")
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def ledger(self) -> str:
         """The ledger URL in force."""
         return self.ledger_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
+    @property
+    def keyring(self) -> Path:
+        """The keyring file in force."""
+        return self.signing.keyring or self.data_dir / "keyring.json"
 
     @classmethod
     def settings_customise_sources(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -49,6 +50,7 @@ class Invalid:
     field: str
     problem: str
     hint: Hint = Hint()
+    rule: str = "invalid"  # the ledger's rule: `invalid`, or a trust rule such as `unsigned` or `forged`
 
     @property
     def reason(self) -> str:
@@ -94,7 +96,10 @@ def _first_error(exc: ValidationError) -> Invalid:
 
 def validate(raw: bytes) -> Valid | Invalid:
     """Parse and check one submission; never raises."""
-    result = _validate(raw)
+    try:
+        result = _validate(raw)
+    except Exception as exc:  # noqa: BLE001 - bad input must never stop the hub (DESIGN invariant 5)
+        result = Invalid("", f"cannot be checked: {type(exc).__name__}: {str(exc)[:200]}")
     if isinstance(result, Invalid) and len(raw) <= MAX_SUBMISSION_BYTES:
         return replace(result, hint=read_hint(raw))
     return result
@@ -107,6 +112,9 @@ def _validate(raw: bytes) -> Valid | Invalid:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Invalid("", f"not valid UTF-8 at byte {exc.start}")
+    strict = strict_json(text)
+    if strict is not None:
+        return strict
     try:
         envelope = SUBMISSION.validate_json(text)
     except ValidationError as exc:
@@ -114,6 +122,43 @@ def _validate(raw: bytes) -> Valid | Invalid:
     except (ValueError, RecursionError) as exc:
         return Invalid("", f"not a valid JSON document: {exc}")
     return check_envelope(envelope)
+
+
+MAX_EXACT_INT = 2**53 - 1  # I-JSON (RFC 7493): larger integers lose precision, and RFC 8785 cannot hash them
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key[:80]!r} in one JSON object: it is ambiguous which value holds")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _exact_int(text: str) -> int:
+    digits = text.lstrip("-")
+    if len(digits) > len(str(MAX_EXACT_INT)) or abs(int(text)) > MAX_EXACT_INT:
+        shown = text if len(text) <= 24 else f"{text[:12]}…({len(digits)} digits)"
+        raise ValueError(f"number {shown} is beyond ±2^53-1, the range a JSON number carries exactly")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_json(text: str) -> Invalid | None:
+    """The problem of a document plain JSON parsers accept but the exchange cannot carry, if any."""
+    try:
+        json.loads(text, object_pairs_hook=_unique_keys, parse_int=_exact_int, parse_constant=_no_constant)
+    except RecursionError:
+        return Invalid("", "not a valid JSON document: nested too deeply")
+    except json.JSONDecodeError:
+        return None  # plain syntax errors: the schema parser's message says more
+    except ValueError as exc:
+        return Invalid("", str(exc))
+    return None
 
 
 def check_envelope(envelope: Envelope) -> Valid | Invalid:

@@ -1,0 +1,164 @@
+"""Signed submissions: Ed25519 over the RFC 8785 canonical envelope, carried in Kafka headers.
+
+A publisher sends `hub-key` (its key id) and `hub-sig` (base64 signature) with each message, so the
+envelope contract is unchanged. The signed message is the canonical JSON of the submitted document
+(whitespace and key order do not matter); bytes that are not a canonicalisable JSON document are
+signed as they are, so the hub can still tell who sent them. The hub checks the signature, then,
+once the envelope is valid, that its `origin` and `originator` are the key's side and organisation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
+from hub.validate import Hint, Invalid, Valid, read_hint
+from schemas.common import Side
+from schemas.envelope import Envelope
+
+KEY_HEADER = "hub-key"  # the signing key's id
+SIG_HEADER = "hub-sig"  # base64 Ed25519 signature over `signed_message(value)`
+SIGNATURE_BYTES = 64  # an Ed25519 signature's length (RFC 8032)
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+def signed_message(raw: bytes) -> bytes:
+    """What a signature covers: the RFC 8785 form of the JSON document, or `raw` if it has none."""
+    try:
+        return bytes(rfc8785.dumps(json.loads(raw)))
+    except (ValueError, TypeError, RecursionError):  # not JSON, NaN, out-of-range numbers, too deep
+        return raw
+
+
+class SignsSubmissions(Protocol):
+    """Anything that gives the signature headers for one submission."""
+
+    def headers(self, raw: bytes) -> list[tuple[str, bytes]]:
+        """The headers to send with `raw`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One private key and its id; signs submissions."""
+
+    key_id: str
+    private_key: Ed25519PrivateKey
+
+    @classmethod
+    def of(cls, private_key: Ed25519PrivateKey) -> Signer:
+        """A signer for `private_key`, its id derived from the public key."""
+        return cls(key_id(private_key.public_key()), private_key)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Signer:
+        """A signer from a PEM private key file written by `hub keys new`."""
+        return cls.of(read_private_key(path))
+
+    def sign(self, raw: bytes) -> bytes:
+        """The Ed25519 signature of `raw`'s signed message."""
+        return self.private_key.sign(signed_message(raw))
+
+    def headers(self, raw: bytes) -> list[tuple[str, bytes]]:
+        """`hub-key` and `hub-sig` for `raw`."""
+        return [(KEY_HEADER, self.key_id.encode()), (SIG_HEADER, base64.b64encode(self.sign(raw)))]
+
+
+def claimed_by(raw: bytes) -> tuple[str, str] | None:
+    """The (origin, originator) a submission claims, if it can be read."""
+    try:
+        doc = json.loads(raw)
+        origin, originator = doc["origin"], doc["originator"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return (origin, originator.strip().casefold()) if isinstance(origin, str) and isinstance(originator, str) else None
+
+
+@dataclass(frozen=True)
+class SignerSet:
+    """Several organisations' signers (a test bench or the demo): each item signed by its originator's key."""
+
+    signers: Mapping[tuple[str, str], Signer]  # (side, originator casefolded) -> signer
+    default: Signer  # for items that name no known originator: they are signed as sent, and rejected on content
+
+    @classmethod
+    def of(cls, signers: Mapping[tuple[Side | str, str], Signer]) -> SignerSet:
+        """A set from (side, organisation) -> signer; the first is the default."""
+        table = {(str(side), org.strip().casefold()): s for (side, org), s in signers.items()}
+        return cls(table, next(iter(table.values())))
+
+    def headers(self, raw: bytes) -> list[tuple[str, bytes]]:
+        """Headers from the signer of the item's claimed originator, else the default signer."""
+        claim = claimed_by(raw)
+        return (self.signers.get(claim, self.default) if claim else self.default).headers(raw)
+
+
+def _single(headers: Iterable[tuple[str, bytes]], name: str) -> list[bytes]:
+    return [bytes(v) for k, v in headers if k == name]
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The hub's side of signing: the keyring, and whether unsigned submissions are refused."""
+
+    keyring: Keyring
+    required: bool = True
+
+    def verify(self, raw: bytes, headers: Headers) -> RegisteredKey | Invalid | None:
+        """The key that signed `raw`, an Invalid naming the rule, or None (unsigned, not required)."""
+        kids, sigs = _single(headers, KEY_HEADER), _single(headers, SIG_HEADER)
+        if not kids and not sigs:
+            if not self.required:
+                return None
+            return self._refuse(raw, "unsigned", f"unsigned: no `{SIG_HEADER}` header; sign with a registered key")
+        if len(kids) != 1 or len(sigs) != 1:
+            return self._refuse(raw, "forged", f"needs exactly one `{KEY_HEADER}` and one `{SIG_HEADER}` header")
+        kid = kids[0].decode("utf-8", "replace")
+        key = self.keyring.get(kid)
+        if key is None:
+            return self._refuse(raw, "unknown-key", f"key {kid[:40]!r} is not registered in the hub's keyring")
+        try:
+            sig = base64.b64decode(sigs[0], validate=True)
+        except (binascii.Error, ValueError):
+            sig = b""
+        if len(sig) != SIGNATURE_BYTES:
+            return self._refuse(raw, "forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
+        try:
+            key.public_key.verify(sig, signed_message(raw))
+        except InvalidSignature:
+            return self._refuse(raw, "forged", f"signature does not match the content for key {kid} ({key.org})")
+        return key
+
+    def check_claims(self, checked: Valid, key: RegisteredKey) -> Valid | Invalid:
+        """`checked` if its origin and originator are the key's side and organisation; else wrong-side."""
+        env = checked.envelope
+        if env.origin is not key.side:
+            return Invalid(
+                "origin",
+                f"claims {env.origin} but key {key.key_id} is registered for {key.side}",
+                _hint(env),
+                "wrong-side",
+            )
+        if env.originator.strip().casefold() != key.org.casefold():
+            problem = f"claims {env.originator!r} but key {key.key_id} is registered for {key.org!r}"
+            return Invalid("originator", problem, _hint(env), "wrong-originator")
+        return checked
+
+    @staticmethod
+    def _refuse(raw: bytes, rule: str, problem: str) -> Invalid:
+        return Invalid("", problem, read_hint(raw), rule)
+
+
+def _hint(env: Envelope) -> Hint:
+    return Hint(str(env.kind), str(env.area), str(env.origin))
