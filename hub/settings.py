@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from hub.errors import ConfigError
@@ -66,6 +66,30 @@ class SigningSettings(BaseModel):
     key_file: Path | None = Field(None, description="This publisher's Ed25519 private key (PEM), from `hub keys new`")
 
 
+class ConnectorSettings(BaseModel):
+    """One MISP connector that `hub up` runs: a source into the hub, a sink of its side's inbox, or both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["rest", "feed"] = Field(description="MISP REST API (url, key) or a feed directory (dir)")
+    side: Literal["EU", "NATO"] = Field(description="The side whose MISP or feed this is")
+    role: Literal["source", "sink", "both"] = Field("both", description="Pull into the hub, apply deliveries, or both")
+    url: str | None = Field(None, description="MISP base URL (rest)")
+    key: SecretStr | None = Field(None, description="MISP API key (rest)")
+    verify_tls: bool = True
+    dir: Path | None = Field(None, description="Feed directory (feed)")
+    distribution: int = Field(3, ge=0, le=4, description="Distribution given to feed events that carry none")
+    interval_s: float = Field(60.0, gt=0, le=86_400, description="Seconds between two pulls")
+
+    @model_validator(mode="after")
+    def _peer_given(self) -> ConnectorSettings:
+        if self.type == "rest" and (not self.url or self.key is None):
+            raise ValueError("a rest connector needs `url` and `key`")
+        if self.type == "feed" and self.dir is None:
+            raise ValueError("a feed connector needs `dir`")
+        return self
+
+
 class Settings(BaseSettings):
     """All of the hub's configuration."""
 
@@ -81,6 +105,7 @@ class Settings(BaseSettings):
     recipients: dict[str, list[str]] = Field(default_factory=dict, description="Extra names per side (EU, NATO)")
     signing: SigningSettings = Field(default_factory=SigningSettings)
     policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
+    connectors: list[ConnectorSettings] = Field(default_factory=list, description="MISP connectors run by `hub up`")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
