@@ -20,6 +20,7 @@ from hub.signing import Trust
 from hub.tag import machine_tags
 from hub.validate import Invalid, Valid, validate
 from schemas.common import Kind
+from schemas.envelope import Envelope, MispEventEnvelope
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,17 @@ def decide_one(
     if withhold is not None:
         return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
-    return Outcome(sid, decision, verdict.reason, verdict.rule, env, digest, machine_tags(env))
+    env, digest, stripped = released(env, digest, policy)
+    return Outcome(sid, decision, verdict.reason + stripped, verdict.rule, env, digest, machine_tags(env))
+
+
+def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:
+    """What crosses: a MISP event shaped by MISP's per-hop rules, its hash, and what was stripped (pure)."""
+    if not isinstance(env, MispEventEnvelope):
+        return env, digest, ""
+    from connectors.misp.release import release_envelope
+
+    return release_envelope(env, digest, policy.names(env.origin.counterpart))
 
 
 def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
@@ -67,9 +78,11 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
     return Seen(env.version, outcome.content_hash, env.origin, delivered)
 
 
-def replayed_outcome(record: Record, checked: Valid | Invalid) -> Outcome:
+def replayed_outcome(record: Record, checked: Valid | Invalid, policy: ReleasePolicy | None = None) -> Outcome:
     """Rebuild a recorded decision's outcome so its output can be sent again."""
     env = checked.envelope if isinstance(checked, Valid) else None
+    if env is not None and policy is not None and record.decision in ("delivered", "updated"):
+        env = released(env, record.content_hash or "", policy)[0]  # the same bytes as the first time
     tags = machine_tags(env) if env is not None and record.decision in ("delivered", "updated") else ()
     return Outcome(
         record.submission_id, Decision(record.decision), record.reason, record.rule, env, record.content_hash, tags
@@ -123,7 +136,7 @@ def decide_batch(
         sid = item.submission_id
         if sid in done:
             readable = c if isinstance(c, Valid) else validate(item.value)  # the keyring may have changed since
-            result.append(Processed(replayed_outcome(done[sid], readable), done[sid], True))
+            result.append(Processed(replayed_outcome(done[sid], readable, policy), done[sid], True))
         else:
             result.append(Processed(by_sid[sid], records[sid], sid not in sids))
             sids.discard(sid)  # a second copy of this sid in the batch is a replay

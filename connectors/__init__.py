@@ -1,0 +1,68 @@
+"""Connectors: what brings items into the hub from one side and applies deliveries on the other.
+
+A source yields the changes of its peer since its last saved progress, as hub submissions; a sink
+applies one delivered envelope to its peer, idempotently. The MISP connectors (REST API and feed
+directories) live in `connectors/misp/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from hub.publisher import Publisher
+from hub.settings import KafkaSettings
+from schemas.common import Side
+
+
+@dataclass(frozen=True)
+class Change:
+    """One new or changed item at a source, ready to submit."""
+
+    key: str  # the item's identity at the source (a MISP event UUID)
+    version: int  # its version there (a MISP event timestamp)
+    item: bytes  # the submission envelope (JSON)
+
+
+class Applied(StrEnum):
+    """What a sink did with one delivery."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # the peer already holds this version or a newer one
+    SKIPPED = "skipped"  # not for this sink (another kind)
+
+
+class Source(Protocol):
+    """Where items come from: a peer read incrementally against saved progress."""
+
+    side: Side
+
+    def changes(self) -> AsyncIterator[Change]:
+        """The peer's new and changed items since the saved progress."""
+        ...
+
+    def done(self, changes: Sequence[Change]) -> None:
+        """Save progress once the hub acknowledged `changes`."""
+        ...
+
+
+class Sink(Protocol):
+    """Where deliveries go: a peer that applies delivered envelopes idempotently."""
+
+    side: Side
+
+    async def apply(self, envelope: dict[str, Any]) -> Applied:
+        """Apply one delivered envelope."""
+        ...
+
+    async def flush(self) -> None:
+        """Make every applied delivery durable (called before offsets are committed)."""
+        ...
+
+
+def make_publisher(kafka: KafkaSettings, bootstrap: str) -> Publisher:
+    """The one place connectors create their publisher (signing is wired here)."""
+    return Publisher(kafka, bootstrap)
