@@ -139,7 +139,7 @@ def read_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def register(
+def new_key(
     keyring_path: Path, keys_dir: Path, org: str, side: Side, private: Ed25519PrivateKey | None = None
 ) -> tuple[RegisteredKey, Path]:
     """Make (or take) a key pair for `org` on `side`, register it; returns the key and the private key file."""

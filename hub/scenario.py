@@ -5,14 +5,21 @@ Used by `hub demo`, the tests and the benchmark. Deterministic for a given seed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from hub.decision import Decision
+from hub.keys import new_key
+from hub.signing import Signer, SignerSet
+from schemas.common import Side
 
 BASE_TIME = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 ORGS = {
@@ -241,3 +248,29 @@ def mixed(
     for i in range(malformed_n):
         sc.add(malformed(rng, made[i % originals], i), Decision.REJECTED)
     return sc
+
+
+def scenario_keys(seed: str | None = None) -> dict[tuple[str, str], Ed25519PrivateKey]:
+    """A private key for every organisation in `ORGS`: random, or derived from `seed` (tests, benchmarks)."""
+    keys: dict[tuple[str, str], Ed25519PrivateKey] = {}
+    for side, orgs in ORGS.items():
+        for org in orgs.values():
+            if seed is None:
+                keys[(side, org)] = Ed25519PrivateKey.generate()
+            else:
+                digest = hashlib.sha256(f"{seed}:{side}:{org}".encode()).digest()
+                keys[(side, org)] = Ed25519PrivateKey.from_private_bytes(digest)
+    return keys
+
+
+def scenario_signers(keys: dict[tuple[str, str], Ed25519PrivateKey]) -> SignerSet:
+    """A signer set that signs each scenario item with its originator's key."""
+    return SignerSet.of({(side, org): Signer.of(k) for (side, org), k in keys.items()})
+
+
+def register_scenario_keys(keyring: Path, keys_dir: Path, seed: str | None = None) -> SignerSet:
+    """Register a key per scenario organisation in `keyring` (private keys in `keys_dir`); their signers."""
+    keys = scenario_keys(seed)
+    for (side, org), private in keys.items():
+        new_key(keyring, keys_dir, org, Side(side), private)
+    return scenario_signers(keys)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.canonical import canonical_bytes
 from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
 from hub.validate import Hint, Invalid, Valid, read_hint
 from schemas.common import Side
@@ -36,7 +36,7 @@ Headers = tuple[tuple[str, bytes], ...]
 def signed_message(raw: bytes) -> bytes:
     """What a signature covers: the RFC 8785 form of the JSON document, or `raw` if it has none."""
     try:
-        return bytes(rfc8785.dumps(json.loads(raw)))
+        return canonical_bytes(json.loads(raw))
     except (ValueError, TypeError, RecursionError):  # not JSON, NaN, out-of-range numbers, too deep
         return raw
 

@@ -15,13 +15,35 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from hub.broker import EmbeddedBroker
+from hub.keys import Keyring, RegisteredKey, key_id
 from hub.publisher import Publisher
+from hub.scenario import scenario_keys, scenario_signers
 from hub.settings import KafkaSettings
+from hub.signing import SignsSubmissions
 from hub.supervise import WorkerProcess
+from schemas.common import Side
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MISP_FIXTURES = SHARED / "fixtures" / "misp"
+TEST_KEYS = scenario_keys(seed="hub-tests")  # one deterministic key per scenario organisation
+TEST_SIGNERS = scenario_signers(TEST_KEYS)  # signs each scenario item with its originator's key
+
+
+def write_test_keyring(path: Path) -> Path:
+    """Register the public halves of TEST_KEYS in a keyring file at `path`."""
+    ring = Keyring({})
+    for (side, org), private in TEST_KEYS.items():
+        public = private.public_key()
+        ring = ring.with_key(RegisteredKey(key_id(public), org, Side(side), public))
+    ring.save(path)
+    return path
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Path:
+    """A keyring holding the test keys of every scenario organisation."""
+    return write_test_keyring(tmp_path / "keyring.json")
 
 
 @pytest.fixture
@@ -50,9 +72,11 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def worker_env(broker: EmbeddedBroker, ledger_url: str, tmp_path: Path) -> dict[str, str]:
-    """Environment for a worker on the test's broker and ledger."""
+def worker_env(broker: EmbeddedBroker, ledger_url: str, tmp_path: Path, keyring_file: Path) -> dict[str, str]:
+    """Environment for a worker on the test's broker and ledger, signatures required against the test keyring."""
     return {
+        "HUB_SIGNING__KEYRING": str(keyring_file),
+        "HUB_SIGNING__REQUIRED": "true",
         "HUB_KAFKA__BOOTSTRAP": broker.bootstrap,
         "HUB_LEDGER_URL": ledger_url,
         "HUB_DATA_DIR": str(tmp_path / "data"),
@@ -77,9 +101,9 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
         w.stop()
 
 
-async def publish(bootstrap: str, items: list[bytes]) -> list[str]:
-    """Publish raw submissions and wait for the broker's acknowledgement."""
-    async with Publisher(KafkaSettings(bootstrap=bootstrap, partitions=4), bootstrap) as pub:
+async def publish(bootstrap: str, items: list[bytes], signer: SignsSubmissions | None = TEST_SIGNERS) -> list[str]:
+    """Publish raw submissions, signed by their originators' test keys, and wait for the acknowledgement."""
+    async with Publisher(KafkaSettings(bootstrap=bootstrap, partitions=4), bootstrap, signer=signer) as pub:
         return await pub.publish(items)
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from hub.broker import EmbeddedBroker
 from hub.counts import as_json, table
-from hub.errors import BrokerError
+from hub.errors import BrokerError, ConfigError
 from hub.inputs import check_items, read_items
 from hub.ledger import Ledger
 from hub.publisher import Publisher
 from hub.settings import Settings
+from hub.signing import Signer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,15 +98,28 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every item, then send them all; success only once the broker acknowledged."""
     items = read_items(args.file)
     check_items(args.file, items)
+    signer = publisher_signer(settings)
     bootstrap = resolve_bootstrap(settings)
 
     async def send() -> list[str]:
-        async with Publisher(settings.kafka, bootstrap) as pub:
+        async with Publisher(settings.kafka, bootstrap, signer=signer) as pub:
             return await pub.publish(items)
 
     ids = asyncio.run(send())
     print(f"published {len(ids)} submission{'s' if len(ids) != 1 else ''} to hub.submitted at {bootstrap}")
     return 0
+
+
+def publisher_signer(settings: Settings) -> Signer | None:
+    """The publisher's signer from `signing.key_file`; ConfigError when signing is required and none is set."""
+    if settings.signing.key_file is not None:
+        return Signer.from_file(settings.signing.key_file)
+    if settings.signing.required:
+        raise ConfigError(
+            "no signing key: set HUB_SIGNING__KEY_FILE to a key from `hub keys new --org ORG --side SIDE` "
+            "(or HUB_SIGNING__REQUIRED=false for a hub that accepts unsigned submissions)"
+        )
+    return None
 
 
 def cmd_counts(args: argparse.Namespace, settings: Settings) -> int:

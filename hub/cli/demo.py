@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import time
@@ -11,11 +12,13 @@ from pathlib import Path
 
 from hub.broker import EmbeddedBroker
 from hub.counts import DECISIONS, table, totals
+from hub.decision import Decision
 from hub.errors import HubError
 from hub.ledger import Ledger
 from hub.publisher import Publisher
-from hub.scenario import Scenario, mixed
+from hub.scenario import BASE_TIME, ORGS, Scenario, envelope, mixed, register_scenario_keys, scenario_keys
 from hub.settings import Settings
+from hub.signing import Signer, SignsSubmissions
 from hub.supervise import WorkerProcess
 
 SETTLE_TIMEOUT_S = 120.0  # generous: the demo's few hundred items take ~1 s
@@ -55,6 +58,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     base = sum(before.values())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = (settings.data_dir / "demo-worker.log").resolve()
+    keyring = (settings.data_dir / "demo-keys" / "keyring.json").resolve()
+    keyring.unlink(missing_ok=True)  # fresh keys each run: the demo's organisations are made up
+    signers = register_scenario_keys(keyring, keyring.parent)
+    untrusted = _untrusted(scenario)
     print(f"ledger: {ledger_url}\nworker log: {log_path}", file=sys.stderr)
     with EmbeddedBroker() as broker:
         print(f"broker: embedded Tansu at {broker.bootstrap}", file=sys.stderr)
@@ -63,13 +70,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             "HUB_LEDGER_URL": ledger_url,
             "HUB_DATA_DIR": str(settings.data_dir.resolve()),
             "HUB_KAFKA__SESSION_TIMEOUT_S": "2",
+            "HUB_SIGNING__KEYRING": str(keyring),
+            "HUB_SIGNING__REQUIRED": "true",
         }
         worker = WorkerProcess(env, log_path).start()
         try:
             waited = worker.wait_ready()
             print(f"worker ready in {waited:.1f} s; publishing {len(scenario.items)} submissions", file=sys.stderr)
-            asyncio.run(_publish(settings, broker.bootstrap, scenario))
-            _settle(ledger, base + len(scenario.items))
+            asyncio.run(_publish(settings, broker.bootstrap, scenario, signers, untrusted))
+            _settle(ledger, base + len(scenario.items) + len(untrusted))
         finally:
             worker.stop()
     rows = ledger.counts()
@@ -85,9 +94,32 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
-async def _publish(settings: Settings, bootstrap: str, scenario: Scenario) -> None:
-    async with Publisher(settings.kafka, bootstrap) as pub:
+def _untrusted(scenario: Scenario) -> list[tuple[bytes, SignsSubmissions | None]]:
+    """Three items the hub must reject at its trust boundary: unsigned, an unknown key, the wrong side."""
+    rng = random.SystemRandom()  # fresh items each run
+    keys = scenario_keys()
+    eu_key = Signer.of(keys[("EU", ORGS["EU"]["assessment"])])
+    items: list[tuple[bytes, SignsSubmissions | None]] = [
+        (json.dumps(envelope(rng, "assessment", "EU", BASE_TIME)).encode(), None),
+        (json.dumps(envelope(rng, "stratcom_note", "NATO", BASE_TIME)).encode(), Signer.of(keys[("NATO", "NCIRC")])),
+        (json.dumps(envelope(rng, "assessment", "NATO", BASE_TIME)).encode(), eu_key),
+    ]
+    scenario.expected[Decision.REJECTED.value] += len(items)
+    return items
+
+
+async def _publish(
+    settings: Settings,
+    bootstrap: str,
+    scenario: Scenario,
+    signers: SignsSubmissions,
+    untrusted: list[tuple[bytes, SignsSubmissions | None]],
+) -> None:
+    async with Publisher(settings.kafka, bootstrap, signer=signers) as pub:
         await pub.publish(scenario.items)
+    for raw, signer in untrusted:  # keys the hub does not know, or none
+        async with Publisher(settings.kafka, bootstrap, signer=signer) as pub:
+            await pub.publish([raw])
 
 
 def _settle(ledger: Ledger, target: int) -> None:
