@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 
-from hub.kafka import MAX_MESSAGE_BYTES, faust_credentials
+from hub.kafka import COMPRESSION, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES, faust_credentials
 from hub.keys import Keyring
 from hub.ledger import Ledger
 from hub.pipeline import Processed, Submitted, decide_batch
@@ -82,7 +82,8 @@ class HubWorker:
             broker_rebalance_timeout=max(2.0, k.session_timeout),
             broker_commit_interval=0.5,
             producer_acks=-1,
-            producer_max_request_size=MAX_MESSAGE_BYTES,
+            producer_max_request_size=MAX_RECORD_BYTES,
+            producer_compression_type=COMPRESSION,
             consumer_auto_offset_reset="earliest",
             consumer_max_fetch_size=MAX_MESSAGE_BYTES,
             stream_buffer_maxsize=4 * settings.pipeline.batch_size,
@@ -106,6 +107,10 @@ class HubWorker:
         self.decided = 0
         self.app.agent(self.submitted, name="hub.process")(self.process)
         self.app.on_partitions_assigned.connect(self._assigned)
+        if settings.connectors:  # MISP connectors declared in the config run as tasks of this worker
+            from connectors.misp.service import start_connectors
+
+            start_connectors(self.app, settings, bootstrap)
 
     async def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         assigned = kwargs.get("assigned", args[0] if args else set())

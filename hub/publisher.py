@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from hub.errors import BrokerError
-from hub.kafka import MAX_MESSAGE_BYTES, client_kwargs, ensure_topics
+from hub.kafka import COMPRESSION, MAX_RECORD_BYTES, client_kwargs, ensure_topics
 from hub.route import SID_HEADER, SUBMITTED
 from hub.settings import KafkaSettings
 from hub.signing import SignsSubmissions
@@ -68,8 +68,8 @@ class Publisher:
             **client_kwargs(kafka, bootstrap),
             acks="all",
             linger_ms=LINGER_MS,
-            max_request_size=MAX_MESSAGE_BYTES,
-            compression_type=None,
+            max_request_size=MAX_RECORD_BYTES,
+            compression_type=COMPRESSION,
         )
 
     async def __aenter__(self) -> Publisher:
