@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from hub.publisher import Publisher
-from hub.settings import KafkaSettings
+from hub.settings import Settings
 from schemas.common import Side
 
 
@@ -63,6 +63,8 @@ class Sink(Protocol):
         ...
 
 
-def make_publisher(kafka: KafkaSettings, bootstrap: str) -> Publisher:
-    """The one place connectors create their publisher (signing is wired here)."""
-    return Publisher(kafka, bootstrap)
+def make_publisher(settings: Settings, bootstrap: str) -> Publisher:
+    """The one place connectors create their publisher, signing with `signing.key_file` when set."""
+    from hub.cli.core import publisher_signer
+
+    return Publisher(settings.kafka, bootstrap, signer=publisher_signer(settings))

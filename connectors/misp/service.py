@@ -1,0 +1,106 @@
+"""MISP connectors built from the settings, and the loops that run them (`hub up`, `hub misp ...`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from connectors import Sink, Source, make_publisher
+from connectors.misp.client import MispClient
+from connectors.misp.feed_sink import FeedSink
+from connectors.misp.feed_source import FeedSource
+from connectors.misp.rest_sink import RestSink
+from connectors.misp.rest_source import RestSource
+from connectors.misp.sync import deliver, inbox_consumer, pull
+from connectors.misp.watermark import Watermark
+from connectors.progress import Progress
+from hub.errors import HubError
+from hub.settings import ConnectorSettings, Settings
+from schemas.common import Side
+
+log = logging.getLogger("hub.misp")
+
+
+def peer_id(cfg: ConnectorSettings) -> str:
+    """A short stable name for the connector's peer: type, side and a digest of its URL or directory."""
+    where = cfg.url if cfg.type == "rest" else str(Path(str(cfg.dir)).resolve())
+    digest = hashlib.sha256(str(where).encode()).hexdigest()[:10]
+    return f"misp-{cfg.type}-{cfg.side.lower()}-{digest}"
+
+
+def client_for(cfg: ConnectorSettings) -> MispClient:
+    """The PyMISP client of a rest connector."""
+    assert cfg.url is not None  # noqa: S101 - checked by ConnectorSettings
+    assert cfg.key is not None  # noqa: S101 - checked by ConnectorSettings
+    return MispClient(cfg.url, cfg.key.get_secret_value(), verify_tls=cfg.verify_tls)
+
+
+def build_source(cfg: ConnectorSettings, settings: Settings) -> FeedSource | RestSource:
+    """The source of `cfg`, with its watermark under the data directory."""
+    watermark = Watermark(settings.data_dir / "connectors" / f"{peer_id(cfg)}.json")
+    if cfg.type == "rest":
+        return RestSource(client_for(cfg), Side(cfg.side), watermark)
+    return FeedSource(Path(str(cfg.dir)), Side(cfg.side), watermark, cfg.distribution)
+
+
+def build_sink(cfg: ConnectorSettings) -> FeedSink | RestSink:
+    """The sink of `cfg`."""
+    if cfg.type == "rest":
+        return RestSink(client_for(cfg), Side(cfg.side))
+    return FeedSink(Path(str(cfg.dir)), Side(cfg.side))
+
+
+async def run_source(
+    source: Source, settings: Settings, bootstrap: str, interval_s: float, once: bool, progress: Progress | None = None
+) -> int:
+    """Pull `source` into the hub every `interval_s`, or once; returns the submissions of the last pull."""
+    async with make_publisher(settings, bootstrap) as publisher:
+        while True:
+            submitted = await pull(source, publisher, progress)
+            if submitted:
+                log.info("%s: submitted %d MISP events", source.side, submitted)
+            if once:
+                return submitted
+            await asyncio.sleep(interval_s)
+
+
+async def run_sink(
+    sink: Sink, settings: Settings, bootstrap: str, group: str, once: bool, progress: Progress | None = None
+) -> Counter[str]:
+    """Apply the side's deliveries to `sink`, until caught up with `once`, else until cancelled."""
+    consumer = inbox_consumer(settings.kafka, bootstrap, sink.side.value, f"{settings.app_id}.{group}")
+    return await deliver(sink, consumer, once, progress)
+
+
+async def run_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
+    """Run one configured connector until cancelled; a failing peer is retried every `interval_s`."""
+    name = peer_id(cfg)
+    while True:
+        try:
+            async with asyncio.TaskGroup() as group:  # one loop failing stops the other, then both restart
+                if cfg.role in ("source", "both"):
+                    source = build_source(cfg, settings)
+                    group.create_task(run_source(source, settings, bootstrap, cfg.interval_s, once=False))
+                if cfg.role in ("sink", "both"):
+                    group.create_task(run_sink(build_sink(cfg), settings, bootstrap, name, once=False))
+        except* HubError as failed:
+            log.error("connector %s: %s; retrying in %.0f s", name, failed.exceptions[0], cfg.interval_s)
+        await asyncio.sleep(cfg.interval_s)
+
+
+def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Any:
+    async def task() -> None:  # no parameter: Faust passes the app to tasks that take one
+        log.info("connector %s (%s) started", peer_id(cfg), cfg.role)
+        await run_connector(cfg, settings, bootstrap)
+
+    return task
+
+
+def start_connectors(app: Any, settings: Settings, bootstrap: str) -> None:
+    """Register every configured connector as a task of the Faust app (`hub up`)."""
+    for cfg in settings.connectors:
+        app.task(_task(cfg, settings, bootstrap))
