@@ -17,9 +17,9 @@ EXIT_FAILED = 1  # the command ran and found a problem
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from hub.cli import core, demo, keys, policy
+    from hub.cli import core, demo, keys, misp, policy
 
-    return [core.register, demo.register, keys.register, policy.register]
+    return [core.register, demo.register, keys.register, policy.register, misp.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
