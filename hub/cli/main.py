@@ -17,9 +17,18 @@ EXIT_FAILED = 1  # the command ran and found a problem
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from hub.cli import core, demo, keys, misp, policy
+    from hub.cli import audit, core, dashboard, demo, keys, misp, policy, report
 
-    return [core.register, demo.register, keys.register, policy.register, misp.register]
+    return [
+        core.register,
+        demo.register,
+        keys.register,
+        policy.register,
+        misp.register,
+        report.register,
+        audit.register,
+        dashboard.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
