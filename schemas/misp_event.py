@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -22,7 +23,7 @@ def _check_with_pymisp(body: dict[str, Any]) -> None:
     from pymisp import MISPEvent  # imported here: PyMISP is heavy and only this kind needs it
 
     try:
-        MISPEvent().from_dict(**body)
+        MISPEvent().from_dict(**json.loads(json.dumps(body)))  # a copy: PyMISP pops keys of nested objects
     except Exception as exc:  # noqa: BLE001 - PyMISP raises many types; all mean "not an event"
         raise ValueError(f"PyMISP cannot load the event: {exc}") from exc
 

@@ -109,3 +109,14 @@ def test_stamp_sets_what_misp_sets_on_save():
     assert edited["Object"][0]["timestamp"] == "1900000000"
     assert edited["Object"][0]["Attribute"][0]["timestamp"] == "1900000000"
     assert edited["Attribute"][0]["timestamp"] == "1513893921"  # what had one keeps it
+
+
+def test_hub_validation_leaves_the_event_whole():
+    from connectors.misp.envelope import envelope
+    from hub.validate import Valid, validate
+    from schemas.common import Side
+
+    event = fixture_event("existing_event.json")
+    checked = validate(envelope(copy.deepcopy(event), Side.EU))
+    assert isinstance(checked, Valid)
+    assert checked.envelope.payload.Event == event  # PyMISP's check must not pop object names or related events
