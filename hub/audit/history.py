@@ -123,13 +123,18 @@ def _envelope(rng: random.Random) -> Envelope:
     kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
     side = rng.choice([Side.EU, Side.NATO])
     when = datetime(2018, 6, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**8))
+    return envelope(kind, side, rng.choice(AREA_BY_KIND[kind]), uuid.UUID(int=rng.getrandbits(128), version=4), when)
+
+
+def envelope(kind: Kind, side: Side, area: Area, source_id: uuid.UUID, when: datetime) -> Envelope:
+    """An envelope with the identity fields the ledger records and no payload (not validated)."""
     fields: dict[str, Any] = {
         "origin": side,
         "originator": ORGS[side.value][kind.value],
-        "source_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "source_id": source_id,
         "version": when,
         "created": when,
         "modified": when,
-        "area": rng.choice(AREA_BY_KIND[kind]),
+        "area": area,
     }
     return ENVELOPES[kind].model_construct(**fields)  # the kind comes from the class default; no payload needed

@@ -1,0 +1,52 @@
+"""Helpers of the report, audit and dashboard tests: ledgers with chosen decisions, and a DBA's tampering."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+
+from hub.audit.history import envelope
+from hub.decision import Decision, Outcome
+from hub.ledger import Ledger, Record
+from schemas.common import Area, Kind, Side
+
+
+def outcome(kind="misp_event", decision="delivered", area="cyber", origin="EU", source=None) -> Outcome:
+    """One decision about an item of `kind` from side `origin` (rejections carry only the hint)."""
+    sid = str(uuid.uuid4())
+    if decision == "rejected":
+        return Outcome(sid, Decision.REJECTED, "field `version`: missing", "invalid", hint=(kind, area, origin))
+    env = envelope(Kind(kind), Side(origin), Area(area), source or uuid.uuid4(), datetime(2018, 6, 1, tzinfo=UTC))
+    tags = ("tlp:green", "disarm:T0022") if decision != "withheld" else ()
+    reason = "TLP:RED may not leave its originator" if decision == "withheld" else "new item"
+    return Outcome(sid, Decision(decision), reason, "rule", env, "ab" * 32, tags)
+
+
+def write(ledger: Ledger, at: str, *outcomes: Outcome) -> list[Record]:
+    """Append `outcomes` as decided at `at` (ISO date or time, UTC)."""
+    when = datetime.fromisoformat(at if "T" in at else at + "T10:00:00").replace(tzinfo=UTC)
+    with ledger.transaction():
+        return ledger.append(list(outcomes), {}, when)
+
+
+def many(n: int, **kw) -> list[Outcome]:
+    """`n` outcomes alike."""
+    return [outcome(**kw) for _ in range(n)]
+
+
+def tamper(url: str, sql: str, params: tuple = ()) -> None:
+    """What a DBA would do: switch the append-only guard off, change the ledger by hand, switch it back on."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("DROP TRIGGER ledger_no_update")
+        conn.execute("DROP TRIGGER ledger_no_delete")
+        conn.execute(sql.replace("%s", "?"), params)
+        conn.close()
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
+        conn.execute(sql, params)
+        conn.execute("ALTER TABLE ledger ENABLE TRIGGER ledger_append_only")
