@@ -139,10 +139,15 @@ def trend(f: Figures, lang: Lang) -> str:
     """Exchanges this period against the previous one: "... almost quadrupled between 2017 and 2018"."""
     before, after = f.total(previous=True, decision=EXCHANGES), f.total(decision=EXCHANGES)
     was, now = period_label(f.previous, lang), period_label(f.period, lang)
-    if before == 0:
+    if before == 0 and after == 0:
         if lang == "en":
-            return f"There were no exchanges in {was}; {now} counts {number(after, lang)}."
-        return f"Aucun échange n'a eu lieu en {was}\u202f; on en compte {number(after, lang)} en {now}."
+            return f"There were no exchanges in this period ({now}) nor in the previous one ({was})."
+        return f"Aucun échange n'a eu lieu pendant cette période ({now}) ni pendant la précédente ({was})."
+    if before == 0:
+        n = number(after, lang)
+        if lang == "en":
+            return f"There were no exchanges in the previous period ({was}); this period ({now}) counts {n}."
+        return f"Aucun échange n'a eu lieu pendant la période précédente ({was})\u202f; celle-ci ({now}) en compte {n}."
     phrase = change(before, after, lang)
     span = f"({number(before, lang)} → {number(after, lang)})"
     if lang == "en":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -101,3 +105,24 @@ def test_on_postgres_the_session_is_read_only(pg_url):
     finally:
         server.server_close()
         led.close()
+
+
+@pytest.mark.e2e
+def test_the_command_serves_on_loopback_until_interrupted(filled):
+    env = {**os.environ, "HUB_LEDGER_URL": filled}
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "dashboard", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("dashboard at http://127.0.0.1:")
+        host, port = line.split("//")[1].split("/")[0].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/api/counts")
+        body = json.loads(conn.getresponse().read())
+        conn.close()
+        assert sum(body["totals"].values()) == 19
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert err.strip() == "hub: interrupted"

@@ -125,3 +125,15 @@ def test_numbers_dates_and_plurals_per_language():
     assert period_label(Period(date(2018, 12, 1), date(2019, 5, 31)), "fr") == "décembre 2018–mai 2019"
     assert period_label(Period(date(2019, 6, 1), date(2019, 11, 30)), "en") == "June–November 2019"
     assert period_label(Period(date(2019, 6, 1), date(2019, 6, 30)), "fr") == "juin 2019"
+
+
+def test_trend_without_a_previous_figure(ledger):
+    f = build(ledger, resolve("2018-01-01", "2018-12-31", date(2019, 1, 1)), date(2019, 1, 1))
+    assert trend(f, "en") == "There were no exchanges in this period (2018) nor in the previous one (2017)."
+    assert trend(f, "fr") == "Aucun échange n'a eu lieu pendant cette période (2018) ni pendant la précédente (2017)."
+    write(ledger, "2018-03-01", *many(1200))
+    f = build(ledger, resolve("2018-01-01", "2018-12-31", date(2019, 1, 1)), date(2019, 1, 1))
+    assert trend(f, "en") == "There were no exchanges in the previous period (2017); this period (2018) counts 1,200."
+    assert trend(f, "fr") == (
+        f"Aucun échange n'a eu lieu pendant la période précédente (2017){NNBSP}; celle-ci (2018) en compte 1{NNBSP}200."
+    )
