@@ -39,7 +39,7 @@ def item_key(raw: bytes) -> bytes | None:
         if sid is None and kind == "misp_event":
             payload = doc["payload"]
             sid = payload.get("Event", payload)["uuid"]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # any bad input: no key
         return None
     return f"{kind}:{sid}".encode() if isinstance(kind, str) and sid else None
 
