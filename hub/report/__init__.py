@@ -4,10 +4,9 @@ headline sentences in English and French, and renderers (Markdown, HTML with SVG
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
-from hub.report.document import document
+from hub.report.document import document, dumps
 from hub.report.figures import Figures, build
 from hub.report.language import Lang
 from hub.report.markdown import markdown
@@ -27,7 +26,7 @@ def render(f: Figures, fmt: Format, lang: Lang) -> str:
         return webpage(f, lang)
     if fmt == "csv":
         return spreadsheet(f)
-    return json.dumps(document(f, lang), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(f, lang)) + "\n"
 
 
 __all__ = ["FORMATS", "Figures", "Format", "Period", "build", "cadence_period", "document", "render", "resolve"]
