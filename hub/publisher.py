@@ -39,9 +39,9 @@ def item_key(raw: bytes) -> bytes | None:
         if sid is None and kind == "misp_event":
             payload = doc["payload"]
             sid = payload.get("Event", payload)["uuid"]
+        return f"{kind}:{sid}".encode() if isinstance(kind, str) and sid else None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # any bad input: no key
-        return None
-    return f"{kind}:{sid}".encode() if isinstance(kind, str) and sid else None
+        return None  # (UnicodeEncodeError, for a lone surrogate, is a ValueError)
 
 
 class Publisher:
