@@ -87,7 +87,7 @@ async def run_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: s
                     group.create_task(run_source(source, settings, bootstrap, cfg.interval_s, once=False))
                 if cfg.role in ("sink", "both"):
                     group.create_task(run_sink(build_sink(cfg), settings, bootstrap, name, once=False))
-        except* HubError as failed:
+        except* (HubError, OSError) as failed:  # a peer or a directory failing must not stop the worker
             log.error("connector %s: %s; retrying in %.0f s", name, failed.exceptions[0], cfg.interval_s)
         await asyncio.sleep(cfg.interval_s)
 
