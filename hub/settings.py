@@ -61,7 +61,7 @@ class SigningSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    required: bool = Field(False, description="Reject unsigned submissions (signed ones are always verified)")
+    required: bool = Field(True, description="Reject unsigned submissions (signed ones are always verified)")
     keyring: Path | None = Field(None, description="Registered public keys (JSON); default: data_dir/keyring.json")
     key_file: Path | None = Field(None, description="This publisher's Ed25519 private key (PEM), from `hub keys new`")
 

@@ -98,8 +98,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every item, then send them all; success only once the broker acknowledged."""
     items = read_items(args.file)
     check_items(args.file, items)
-    signer = publisher_signer(settings)
     bootstrap = resolve_bootstrap(settings)
+    signer = publisher_signer(settings)
 
     async def send() -> list[str]:
         async with Publisher(settings.kafka, bootstrap, signer=signer) as pub:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from hub.keys import write_private_key
 from hub.scenario import mixed
-from tests.conftest import read_topic
+from tests.conftest import TEST_KEYS, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +54,9 @@ async def test_publish_rejects_a_bad_file_and_sends_nothing(broker, tmp_path):
 
 async def test_publish_sends_json_lines_array_and_stdin(broker, tmp_path):
     items = mixed(total=6, duplicates=0, updates=0, red=0, malformed_n=0).items
-    env = {"HUB_KAFKA__BOOTSTRAP": broker.bootstrap}
+    key = tmp_path / "key.pem"
+    write_private_key(TEST_KEYS[("EU", "CERT-EU")], key)
+    env = {"HUB_KAFKA__BOOTSTRAP": broker.bootstrap, "HUB_SIGNING__KEY_FILE": str(key)}
     (tmp_path / "a.jsonl").write_bytes(b"\n".join(items[:3]))
     (tmp_path / "b.json").write_text(json.dumps([json.loads(i) for i in items[3:5]], indent=2))
     out = [
@@ -67,6 +70,7 @@ async def test_publish_sends_json_lines_array_and_stdin(broker, tmp_path):
     got = await read_topic(broker.bootstrap, "hub.submitted", 6)
     assert sorted(r.value for r in got) == sorted(json.dumps(json.loads(i)).encode() for i in items)
     assert all(dict(r.headers)["hub-sid"] for r in got)
+    assert all(dict(r.headers)["hub-sig"] for r in got)  # signed with the key file
 
 
 def test_publish_without_a_broker_is_one_line(tmp_path):
@@ -110,7 +114,8 @@ def pid_alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
 def test_up_on_the_embedded_broker_then_publish_count_and_stop_without_orphans(tmp_path, stop):
-    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data")}
+    # about the broker's lifecycle, not signing (tests/trust/test_signed_publish.py covers that)
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_SIGNING__REQUIRED": "false"}
     log = tmp_path / "up.log"
     with log.open("wb") as out:
         up = subprocess.Popen([sys.executable, "-m", "hub", "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -181,4 +186,5 @@ def test_demo_prints_the_table_and_passes(tmp_path):
         "total",
     ]
     totals = json.loads(hub("counts", "--json", env={"HUB_DATA_DIR": str(tmp_path / "data")}).stdout)["totals"]
-    assert totals == {"delivered": 88, "updated": 6, "duplicate": 12, "withheld": 8, "rejected": 6}
+    # rejected: 6 malformed, and 3 refused at the trust boundary (unsigned, unknown key, wrong side)
+    assert totals == {"delivered": 88, "updated": 6, "duplicate": 12, "withheld": 8, "rejected": 9}

@@ -88,8 +88,8 @@ async def test_twenty_thousand_submissions_survive_a_dozen_sigkills(broker, ledg
     worker = await asyncio.to_thread(start)
     publishing = asyncio.create_task(publish(broker.bootstrap, sc.items))  # publishers run through the kills
     killed_at: list[int] = []
-    for point in kill_points:
-        killed_at.append(await wait_size(ledger, point, deadline))
+    for point in kill_points:  # each kill lands after this worker decided something: mid-run, not mid-start
+        killed_at.append(await wait_size(ledger, max(point, (killed_at or [0])[-1] + 1), deadline))
         worker.kill()
         worker = await asyncio.to_thread(start)
     sids = await publishing
@@ -98,7 +98,7 @@ async def test_twenty_thousand_submissions_survive_a_dozen_sigkills(broker, ledg
     elapsed = time.monotonic() - began
 
     assert len(killed_at) >= 10
-    assert all(0 < k < TOTAL for k in killed_at), killed_at
+    assert all(0 < a < b < TOTAL for a, b in zip(killed_at, killed_at[1:], strict=False)), killed_at
     assert ledger.size() == TOTAL
     records = list(ledger.records())
     assert len({r.submission_id for r in records}) == TOTAL
