@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,17 @@ def _headers(headers: Iterable[tuple[str, bytes]] | dict[str, bytes] | None) -> 
     return tuple((str(k), bytes(v or b"")) for k, v in pairs)
 
 
+def warm_up() -> None:
+    """Load what the first batch would otherwise pay for: galaxies, taxonomies, PyMISP."""
+    from hub.scenario import BASE_TIME, misp_event
+    from hub.tag import disarm_techniques, unknown_taxonomy_tags
+    from schemas.misp_event import MispEvent
+
+    disarm_techniques()
+    unknown_taxonomy_tags(("tlp:clear",))
+    MispEvent.model_validate(misp_event(random.Random(0), "warm-up", 1, BASE_TIME))  # noqa: S311 - test data
+
+
 class HubWorker:
     """The Faust app and what its agent needs: the ledger, the policy, the output topics."""
 
@@ -94,6 +106,7 @@ class HubWorker:
         self.policy = release_policy(settings)
         self.trust = trust(settings)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
+        self.db.submit(warm_up)  # runs while the consumer group forms; the first batch queues behind it
         raw: dict[str, Any] = {
             "key_type": bytes,
             "value_type": bytes,
