@@ -23,37 +23,38 @@ from schemas.envelope import Envelope
 # same content resent under a new modified time still hashes the same.
 _CONTENT_FIELDS = {"kind", "origin", "originator", "markings", "tags", "area", "proposals", "payload"}
 _MAX_EXACT_INT = 2**53  # IEEE 754 doubles hold every integer up to here; JCS numbers are doubles
-_UNSAFE_KEY_CHAR = re.compile("[\ud800-\U0010ffff]")  # from the surrogates up, UTF-16 and code-point orders differ
+_UNSAFE_KEY_CHAR = re.compile("[\ud800-\U0010ffff]")  # from here up, UTF-16 and code-point orders differ
 
 
-def _plain(value: Any) -> bool:
-    """True when `json.dumps` gives exactly the RFC 8785 bytes for `value`."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str) or v is None or isinstance(v, bool):
-            continue
-        if isinstance(v, int):
-            if abs(v) > _MAX_EXACT_INT:
-                return False
-        elif isinstance(v, dict):
-            if not all(isinstance(k, str) for k in v) or _UNSAFE_KEY_CHAR.search("".join(v)):
-                return False
-            stack.extend(v.values())
-        elif isinstance(v, list | tuple):
-            stack.extend(v)
-        else:
-            return False  # floats and anything else: the reference implementation decides
-    return True
+class _NotPlain(Exception):
+    """Raised by the re-parse hooks: the value needs the reference implementation."""
+
+
+def _no_float(text: str) -> float:
+    raise _NotPlain(text)
+
+
+def _exact_int(text: str) -> int:
+    if len(text) > 15 and abs(int(text)) > _MAX_EXACT_INT:  # 15 digits are always below 2**53
+        raise _NotPlain(text)
+    return 0  # the value itself is not needed
+
+
+_CHECK = json.JSONDecoder(parse_float=_no_float, parse_int=_exact_int)  # built once: decoders cost to make
 
 
 def canonical_bytes(value: Any) -> bytes:
     """RFC 8785 canonical JSON of a JSON-compatible value."""
-    if _plain(value):
-        try:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: let the reference implementation report it
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        # Two C-speed checks instead of a walk in Python: no code point that could reorder keys (a
+        # rare string value holding one also takes the slow path), then no float and no integer
+        # beyond 2**53 in a re-parse whose hooks raise.
+        if _UNSAFE_KEY_CHAR.search(text) is None:
+            _CHECK.decode(text)
+            return text.encode("utf-8")
+    except (_NotPlain, TypeError, ValueError, UnicodeEncodeError):
+        pass  # floats, big integers, non-JSON types, lone surrogates: the reference decides
     return rfc8785.dumps(value)
 
 
