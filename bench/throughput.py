@@ -129,7 +129,12 @@ async def latency(bootstrap: str, rate: int, count: int, signer: SignerSet | Non
     """p50 and p99 milliseconds from publish to arrival on the counterpart inbox at `rate`/s."""
     items = mixed(total=count, duplicates=0, updates=0, red=0, malformed_n=0, seed=int(time.time())).items
     consumer = AIOKafkaConsumer(
-        "eu.inbox", "nato.inbox", bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+        "eu.inbox",
+        "nato.inbox",
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=5,  # measure the hub, not this consumer's own long-poll wait
     )
     await consumer.start()
     await asyncio.sleep(0.5)  # let the consumer take its position at the end of both inboxes
