@@ -28,6 +28,7 @@ from hub.policy_file import policy_for
 from hub.route import DECISIONS, REJECTED, SID_HEADER, SUBMITTED, Output, inbox, route
 from hub.settings import Settings
 from hub.signing import Trust
+from hub.transport import SCHEME
 
 log = logging.getLogger("hub.worker")
 PROGRESS_EVERY_S = 10.0  # how often the worker logs its throughput
@@ -86,7 +87,7 @@ class HubWorker:
         (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(
             settings.app_id,
-            broker=[f"kafka://{b}" for b in bootstrap.split(",")],
+            broker=[f"{SCHEME}://{b}" for b in bootstrap.split(",")],
             broker_credentials=faust_credentials(k),
             store="memory://",
             web_enabled=False,
