@@ -135,3 +135,15 @@ async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 3
 def values(records: list[Any]) -> list[dict[str, Any]]:
     """JSON-decoded values of aiokafka records."""
     return [json.loads(r.value) for r in records]
+
+
+THOUSAND_MIXED = {"delivered": 800, "updated": 50, "duplicate": 100, "withheld": 30, "rejected": 20}
+"""What issue 2's scenario (1,000 items: 100 duplicates, 50 updates, 30 TLP:RED, 20 malformed) must give."""
+
+
+def assert_exact_counts(ledger: Any, expected: dict[str, int]) -> None:
+    """The live counts total `expected` per decision and equal a recount of the ledger records."""
+    from hub.counts import totals
+
+    assert totals(ledger.counts()) == expected
+    assert ledger.counts() == ledger.recount()

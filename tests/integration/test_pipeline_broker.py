@@ -9,7 +9,7 @@ import pytest
 from hub.counts import totals
 from hub.ledger import Ledger
 from hub.scenario import mixed
-from tests.conftest import publish, read_topic, values
+from tests.conftest import THOUSAND_MIXED, assert_exact_counts, publish, read_topic, values
 
 pytestmark = pytest.mark.broker
 
@@ -30,14 +30,7 @@ async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, 
     start_worker()
     await publish(broker.bootstrap, sc.items)
     ledger = await wait_decisions(ledger_url, 1000)
-    assert totals(ledger.counts()) == {
-        "delivered": 800,
-        "updated": 50,
-        "duplicate": 100,
-        "withheld": 30,
-        "rejected": 20,
-    }
-    assert ledger.counts() == ledger.recount()
+    assert_exact_counts(ledger, THOUSAND_MIXED)
     assert ledger.size() == 1000
 
     crossing = {
