@@ -111,7 +111,6 @@ class HubWorker:
         self.policy = release_policy(settings)
         self.trust = trust(settings)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
-        self.db.submit(warm_up)  # runs while the consumer group forms; the first batch queues behind it
         raw: dict[str, Any] = {
             "key_type": bytes,
             "value_type": bytes,
@@ -123,6 +122,7 @@ class HubWorker:
         self.outputs = {t: self.app.topic(t, partitions=k.partitions, **raw) for t in names}
         self.outputs[REJECTED] = self.app.topic(REJECTED, partitions=1, **raw)
         self.decided = 0
+        self._warmed = False
         self.app.agent(self.submitted, name="hub.process")(self.process)
         self.app.on_partitions_assigned.connect(self._assigned)
         if settings.connectors:  # MISP connectors declared in the config run as tasks of this worker
@@ -133,6 +133,9 @@ class HubWorker:
     async def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         assigned = kwargs.get("assigned", args[0] if args else set())
         log.info("ready: processing %s, partitions %s", SUBMITTED, sorted(tp.partition for tp in assigned))
+        if not self._warmed:  # after the group formed: warming during the join slowed start-up ~1.8 s
+            self._warmed = True
+            self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
     async def process(self, stream: Any) -> None:
         """The agent: batches in, decisions recorded, outputs acknowledged, then offsets acked."""
