@@ -6,6 +6,7 @@ Run as `python bench/faust_plain.py BOOTSTRAP N`; prints `faust_plain <messages>
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 
 import faust
@@ -16,6 +17,7 @@ app = faust.App(
     broker=f"kafka://{BOOTSTRAP}",
     store="memory://",
     web_enabled=False,
+    datadir=tempfile.mkdtemp(prefix="bench-faust-"),  # not a `<app>-data` folder in the working tree
     broker_session_timeout=2.0,
     broker_heartbeat_interval=0.3,
     consumer_auto_offset_reset="earliest",
