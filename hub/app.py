@@ -25,7 +25,7 @@ from hub.ledger import Ledger
 from hub.pipeline import Processed, Submitted, decide_batch
 from hub.policy import ReleasePolicy
 from hub.policy_file import policy_for
-from hub.route import DECISIONS, REJECTED, SID_HEADER, SUBMITTED, Output, inbox, route
+from hub.route import SID_HEADER, SUBMITTED, Output, route
 from hub.settings import Settings
 from hub.signing import Trust
 from hub.transport import SCHEME
@@ -117,10 +117,9 @@ class HubWorker:
             "key_serializer": "raw",
             "value_serializer": "raw",
         }
+        # Output topics need no Faust declaration: `ensure_topics` creates every hub topic before the
+        # worker starts, and outputs go straight to the producer (see `send`).
         self.submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
-        names = [inbox("EU"), inbox("NATO"), DECISIONS]
-        self.outputs = {t: self.app.topic(t, partitions=k.partitions, **raw) for t in names}
-        self.outputs[REJECTED] = self.app.topic(REJECTED, partitions=1, **raw)
         self.decided = 0
         self._warmed = False
         self.app.agent(self.submitted, name="hub.process")(self.process)
