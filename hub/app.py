@@ -1,6 +1,8 @@
-"""The Faust app: one thin agent that reads `hub.submitted` in batches, calls the core, and sends.
+"""The hub worker: a Faust app whose engine reads `hub.submitted` in batches, calls the core, and sends.
 
-Offsets are acknowledged only after a batch's decisions are committed to the ledger and every
+Two engines share `HubWorker.decide`: the batch engine (`hub/engine.py`, the default: aiokafka's
+`getmany` inside the Faust worker) and a Faust agent (`pipeline.engine = "faust"`). Either way,
+offsets are acknowledged only after a batch's decisions are committed to the ledger and every
 output was acknowledged by the broker, so a crash replays at most the batch in flight, and the
 ledger's unique submission ids keep the replay from being counted twice.
 """
@@ -19,10 +21,11 @@ from typing import Any
 
 import faust
 
+from hub.engine import PRODUCER_BATCH_BYTES, PRODUCER_LINGER_MS, BatchEngine
 from hub.kafka import COMPRESSION, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES, faust_credentials
 from hub.keys import Keyring
 from hub.ledger import Ledger
-from hub.pipeline import Processed, Submitted, decide_batch
+from hub.pipeline import Submitted, decide_batch
 from hub.policy import ReleasePolicy
 from hub.policy_file import policy_for
 from hub.route import SID_HEADER, SUBMITTED, Output, route
@@ -31,9 +34,11 @@ from hub.signing import Trust
 from hub.transport import SCHEME
 
 log = logging.getLogger("hub.worker")
+ENGINES = {
+    "batch": "batch (aiokafka getmany; consumer group {app_id}.batch)",
+    "faust": "faust (a Faust agent; consumer group {app_id})",
+}
 PROGRESS_EVERY_S = 10.0  # how often the worker logs its throughput
-PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
-PRODUCER_LINGER_MS = 5  # lets a batch's outputs fill those requests; invisible next to the batch wait
 
 
 def submission_id(
@@ -119,27 +124,54 @@ class HubWorker:
         }
         # Output topics need no Faust declaration: `ensure_topics` creates every hub topic before the
         # worker starts, and outputs go straight to the producer (see `send`).
-        self.submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
         self.decided = 0
+        self._progress = (time.monotonic(), 0)
         self._warmed = False
-        self.app.agent(self.submitted, name="hub.process")(self.process)
-        self.app.on_partitions_assigned.connect(self._assigned)
+        log.info("engine: %s", ENGINES[settings.pipeline.engine].format(app_id=settings.app_id))
+        if settings.pipeline.engine == "batch":
+            self.app.service(BatchEngine(self, bootstrap, loop=self.app.loop, beacon=self.app.beacon))  # type: ignore[arg-type]
+        else:
+            submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
+            self.app.agent(submitted, name="hub.process")(self.process)
+            self.app.on_partitions_assigned.connect(self._assigned)
         if settings.connectors:  # MISP connectors declared in the config run as tasks of this worker
             from connectors.misp.service import start_connectors
 
             start_connectors(self.app, settings, bootstrap)
 
-    async def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        assigned = kwargs.get("assigned", args[0] if args else set())
-        log.info("ready: processing %s, partitions %s", SUBMITTED, sorted(tp.partition for tp in assigned))
+    submission_id = staticmethod(submission_id)
+
+    def on_assigned(self, partitions: list[int]) -> None:
+        """Partitions of `hub.submitted` arrived: say so (the ready mark) and warm up once."""
+        log.info("ready: processing %s, partitions %s", SUBMITTED, partitions)
         if not self._warmed:  # after the group formed: warming during the join slowed start-up ~1.8 s
             self._warmed = True
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
+    async def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned = kwargs.get("assigned", args[0] if args else set())
+        self.on_assigned(sorted(tp.partition for tp in assigned))
+
+    def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
+        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust)
+        outputs = [o for item, d in zip(batch, done, strict=True) for o in route(d.outcome, d.record, item.value)]
+        return outputs, sum(not d.replayed for d in done)
+
+    async def decide(self, batch: list[Submitted]) -> list[Output]:
+        """Decide and record `batch` in the ledger's thread; the outputs to send. Logs progress."""
+        outputs, fresh = await asyncio.get_running_loop().run_in_executor(self.db, self._decide, batch)
+        self.decided += fresh
+        last, last_count = self._progress
+        if time.monotonic() - last >= PROGRESS_EVERY_S:
+            log.info(
+                "decided %d submissions (%.0f/s)", self.decided, (self.decided - last_count) / (time.monotonic() - last)
+            )
+            self._progress = (time.monotonic(), self.decided)
+        return outputs
+
     async def process(self, stream: Any) -> None:
-        """The agent: batches in, decisions recorded, outputs acknowledged, then offsets acked."""
+        """The Faust agent (`pipeline.engine = "faust"`): batches in, decided, outputs acknowledged, acked."""
         p = self.settings.pipeline
-        last, last_count = time.monotonic(), 0
         async for events in stream.take_events(p.batch_size, within=p.batch_within_s):
             batch = [
                 Submitted(
@@ -149,18 +181,7 @@ class HubWorker:
                 )
                 for e in events
             ]
-            loop = asyncio.get_running_loop()
-            done: list[Processed] = await loop.run_in_executor(
-                self.db, decide_batch, self.ledger, batch, self.policy, datetime.now(UTC), self.trust
-            )
-            await self.send(
-                [o for item, d in zip(batch, done, strict=True) for o in route(d.outcome, d.record, item.value)]
-            )
-            self.decided += sum(not d.replayed for d in done)
-            if time.monotonic() - last >= PROGRESS_EVERY_S:
-                rate = (self.decided - last_count) / (time.monotonic() - last)
-                log.info("decided %d submissions (%.0f/s)", self.decided, rate)
-                last, last_count = time.monotonic(), self.decided
+            await self.send(await self.decide(batch))
 
     async def send(self, outputs: list[Output]) -> None:
         """Produce `outputs` and wait for every acknowledgement."""

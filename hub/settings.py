@@ -54,6 +54,9 @@ class PipelineSettings(BaseModel):
 
     batch_size: int = Field(1000, ge=1, le=100_000, description="Most submissions decided in one transaction")
     batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
+    engine: Literal["batch", "faust"] = Field(
+        "batch", description="batch: aiokafka getmany in the Faust worker; faust: a Faust agent (slower)"
+    )
 
 
 class SigningSettings(BaseModel):

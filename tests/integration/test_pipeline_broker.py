@@ -25,9 +25,11 @@ async def wait_decisions(ledger_url: str, n: int, timeout: float = 60.0) -> Ledg
     return ledger
 
 
-async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, start_worker):
+@pytest.mark.parametrize("engine", ["batch", "faust"])
+async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, start_worker, engine):
     sc = mixed(total=1000, duplicates=100, updates=50, red=30, malformed_n=20)
-    start_worker()
+    worker = start_worker(HUB_PIPELINE__ENGINE=engine)
+    assert f"engine: {engine}" in worker.log_path.read_text()
     await publish(broker.bootstrap, sc.items)
     ledger = await wait_decisions(ledger_url, 1000)
     assert_exact_counts(ledger, THOUSAND_MIXED)
