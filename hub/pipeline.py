@@ -14,6 +14,7 @@ from datetime import datetime
 
 from hub.decision import Decision, Outcome
 from hub.dedupe import Seen, dedupe
+from hub.keys import RegisteredKey
 from hub.ledger import Ledger, Record
 from hub.policy import ReleasePolicy, release_check
 from hub.signing import Trust
@@ -90,12 +91,26 @@ def replayed_outcome(record: Record, checked: Valid | Invalid, policy: ReleasePo
 
 
 def admit(item: Submitted, trust: Trust | None) -> Valid | Invalid:
-    """The way in: the signature (when `trust` is given), the envelope, then its claims against the key."""
-    key = trust.verify(item.value, item.headers) if trust is not None else None
+    """The way in for one submission (see `admit_all`)."""
+    return admit_all([item], trust)[0]
+
+
+def admit_all(batch: Sequence[Submitted], trust: Trust | None) -> list[Valid | Invalid]:
+    """The way in: the signature (when `trust` is given), the envelope, then its claims against the key.
+
+    Signatures are checked on the verifying threads while this thread validates the same items.
+    """
+    if trust is None:
+        return [validate(item.value) for item in batch]
+    keys = trust.verify_many([(item.value, item.headers) for item in batch])
+    checked = [validate(item.value) for item in batch]
+    return [_claims(key, c, trust) for key, c in zip(keys(), checked, strict=True)]
+
+
+def _claims(key: RegisteredKey | Invalid | None, checked: Valid | Invalid, trust: Trust) -> Valid | Invalid:
     if isinstance(key, Invalid):
-        return key
-    checked = validate(item.value)
-    if key is None or trust is None or isinstance(checked, Invalid):
+        return key  # an untrusted item is refused for its signature, whatever its content
+    if key is None or isinstance(checked, Invalid):
         return checked
     return trust.check_claims(checked, key)
 
@@ -107,7 +122,7 @@ def decide_batch(
 
     `trust` checks signatures; the worker always passes it, core tests may leave it out.
     """
-    checked = [admit(item, trust) for item in batch]
+    checked = admit_all(batch, trust)
     valid = [c for c in checked if isinstance(c, Valid)]
     with ledger.transaction():
         done = ledger.decided(item.submission_id for item in batch)

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
 
 from hub.canonical import canonical_bytes
 from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
@@ -29,6 +34,9 @@ from schemas.envelope import Envelope
 KEY_HEADER = "hub-key"  # the signing key's id
 SIG_HEADER = "hub-sig"  # base64 Ed25519 signature over `signed_message(value)`
 SIGNATURE_BYTES = 64  # an Ed25519 signature's length (RFC 8032)
+VERIFY_CHUNK = 64  # signatures per task of the verifying threads: ~4 ms of work, little scheduling
+# libsodium releases the GIL while it verifies, so these threads use the cores the interpreter cannot.
+_VERIFIERS = ThreadPoolExecutor(max(2, os.cpu_count() or 1), thread_name_prefix="verify")
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -104,6 +112,38 @@ class SignerSet:
         return (self.signers.get(claim, self.default) if claim else self.default).headers(raw)
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A signature whose headers and key check out, waiting for the Ed25519 arithmetic."""
+
+    key: RegisteredKey
+    verify_key: VerifyKey
+    signature: bytes
+    message: bytes
+    refusal: Invalid  # the answer if the signature does not match
+
+
+def _verify_key(public_key: Ed25519PublicKey) -> VerifyKey:
+    return _verify_key_of(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+@functools.lru_cache(maxsize=1024)
+def _verify_key_of(raw: bytes) -> VerifyKey:
+    return VerifyKey(raw)
+
+
+def _verify_chunk(pending: list[_Pending]) -> list[bool]:
+    """Check each signature (libsodium, outside the GIL)."""
+    ok: list[bool] = []
+    for p in pending:
+        try:
+            p.verify_key.verify(p.message, p.signature)
+            ok.append(True)
+        except BadSignatureError:
+            ok.append(False)
+    return ok
+
+
 def _single(headers: Iterable[tuple[str, bytes]], name: str) -> list[bytes]:
     return [bytes(v) for k, v in headers if k == name]
 
@@ -117,6 +157,30 @@ class Trust:
 
     def verify(self, raw: bytes, headers: Headers) -> RegisteredKey | Invalid | None:
         """The key that signed `raw`, an Invalid naming the rule, or None (unsigned, not required)."""
+        return self.verify_many([(raw, headers)])()[0]
+
+    def verify_many(self, items: Sequence[tuple[bytes, Headers]]) -> Callable[[], list[RegisteredKey | Invalid | None]]:
+        """Start checking the signatures of `items`; the returned call waits and gives `verify`'s answers.
+
+        Headers and keys are checked here; the Ed25519 arithmetic runs on the verifying threads while
+        the caller goes on (validating the same items, say).
+        """
+        found = [self._pending(raw, headers) for raw, headers in items]
+        todo = [i for i, f in enumerate(found) if isinstance(f, _Pending)]
+        chunks = [todo[i : i + VERIFY_CHUNK] for i in range(0, len(todo), VERIFY_CHUNK)]
+        jobs = [_VERIFIERS.submit(_verify_chunk, [found[i] for i in chunk]) for chunk in chunks]  # type: ignore[misc]
+
+        def answers() -> list[RegisteredKey | Invalid | None]:
+            for chunk, job in zip(chunks, jobs, strict=True):
+                for i, ok in zip(chunk, job.result(), strict=True):
+                    pending = found[i]
+                    assert isinstance(pending, _Pending)  # noqa: S101 - `todo` holds only these
+                    found[i] = pending.key if ok else pending.refusal
+            return found  # type: ignore[return-value]  # every _Pending was replaced above
+
+        return answers
+
+    def _pending(self, raw: bytes, headers: Headers) -> _Pending | RegisteredKey | Invalid | None:
         kids, sigs = _single(headers, KEY_HEADER), _single(headers, SIG_HEADER)
         if not kids and not sigs:
             if not self.required:
@@ -134,11 +198,8 @@ class Trust:
             sig = b""
         if len(sig) != SIGNATURE_BYTES:
             return self._refuse(raw, "forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
-        try:
-            key.public_key.verify(sig, signed_message(raw))
-        except InvalidSignature:
-            return self._refuse(raw, "forged", f"signature does not match the content for key {kid} ({key.org})")
-        return key
+        refusal = self._refuse(raw, "forged", f"signature does not match the content for key {kid} ({key.org})")
+        return _Pending(key, _verify_key(key.public_key), sig, signed_message(raw), refusal)
 
     def check_claims(self, checked: Valid, key: RegisteredKey) -> Valid | Invalid:
         """`checked` if its origin and originator are the key's side and organisation; else wrong-side."""
