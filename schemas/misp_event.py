@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.misp_fast import ACCEPTED, check_event
+
 
 def _event_body(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
@@ -20,6 +22,9 @@ def _event_body(value: Any) -> dict[str, Any]:
 
 
 def _check_with_pymisp(body: dict[str, Any]) -> None:
+    """Raise unless PyMISP loads the event; the fast check vouches for the common shapes first."""
+    if check_event(body) == ACCEPTED:
+        return  # PyMISP would load it: see schemas.misp_fast
     from pymisp import MISPEvent  # imported here: PyMISP is heavy and only this kind needs it
 
     try:
