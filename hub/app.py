@@ -144,6 +144,7 @@ class HubWorker:
     def on_assigned(self, partitions: list[int]) -> None:
         """Partitions of `hub.submitted` arrived: say so (the ready mark) and warm up once."""
         log.info("ready: processing %s, partitions %s", SUBMITTED, partitions)
+        self._progress = (time.monotonic(), self.decided)  # the rate logged counts from here, not from start-up
         if not self._warmed:  # after the group formed: warming during the join slowed start-up ~1.8 s
             self._warmed = True
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread

@@ -3,8 +3,9 @@
 Faust's agent machinery costs ~140 µs per event on this machine class (a Faust agent that only
 reads tops out near 7,000 messages/s, a bare aiokafka consumer passes 100,000/s). The hub decides
 whole batches anyway, so this engine skips the per-event layer: one `getmany` gives a batch, the
-core decides and records it in the ledger's thread, every output is produced and acknowledged,
-and only then are the batch's offsets committed. A crash or a rebalance replays at most the batch
+core decides and records it in the ledger's thread, its outputs are produced, and once every one
+is acknowledged the batch's offsets are committed (in batch order; the next batch is decided
+meanwhile). A crash or a rebalance replays at most the batch
 in flight; the ledger's unique submission ids keep the replay from being counted twice.
 
 It runs as a service of the Faust worker (connectors, signals and logging stay Faust's), in its
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hub.worker")
 PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
-PRODUCER_LINGER_MS = 5  # lets a batch's outputs fill those requests; invisible next to the batch wait
+PRODUCER_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway
 FETCH_MAX_WAIT_MS = 10  # Tansu holds an empty fetch for the whole wait even when records arrive
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the ledger or the broker is unavailable
 
@@ -45,8 +46,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka sh
         self.engine = engine
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self.engine.in_flight:  # the batch being decided finishes and commits first
-            pass
+        async with self.engine.in_flight:  # the batches in flight finish and commit first
+            await self.engine.settled()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.engine.hub.on_assigned(sorted(tp.partition for tp in assigned))
@@ -62,6 +63,7 @@ class BatchEngine(Service):
         self.in_flight = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
+        self._finishing: asyncio.Future[None] | None = None  # the last batch's acknowledgements and commit
 
     async def on_start(self) -> None:
         """Connect the producer and the consumer, then start the loop."""
@@ -96,14 +98,27 @@ class BatchEngine(Service):
         self.add_future(self._run())
 
     async def on_stop(self) -> None:
-        """Let the batch in flight finish, then leave the group and flush."""
+        """Let the batches in flight finish, then leave the group and flush."""
         async with self.in_flight:
+            await self.settled()
             if self.consumer is not None:
                 await self.consumer.stop()
             if self.producer is not None:
                 await self.producer.stop()
 
+    async def settled(self) -> None:
+        """Wait until every batch decided so far is acknowledged and committed."""
+        if self._finishing is not None:
+            await self._finishing
+
     async def _run(self) -> None:
+        try:
+            await self._consume()
+        except Exception as exc:  # a bug, not bad input (that is rejected): stop the worker loudly, not silently
+            log.exception("the batch engine failed")
+            await self.crash(exc)
+
+    async def _consume(self) -> None:
         assert self.consumer is not None  # noqa: S101 - set in on_start
         within_ms = int(self.hub.settings.pipeline.batch_within_s * 1000)
         while not self.should_stop:
@@ -115,6 +130,7 @@ class BatchEngine(Service):
                     await self._process(fetched)
 
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
         batch = [
             Submitted(
                 self.hub.submission_id(r.headers, r.partition, r.offset, r.value), r.value or b"", tuple(r.headers)
@@ -123,21 +139,40 @@ class BatchEngine(Service):
             for r in records
         ]
         outputs = await _retrying("the ledger", LedgerError, lambda: self.hub.decide(batch))
-        await _retrying("the broker", KafkaError, lambda: self._send(outputs))
+        acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
+        if self._finishing is not None and self._finishing.done():
+            self._finishing.result()  # raises what the last batch's finish failed with
+        self._finishing = asyncio.ensure_future(self._finish(self._finishing, outputs, acks, offsets))
+
+    async def _finish(
+        self,
+        previous: asyncio.Future[None] | None,
+        outputs: list[Output],
+        acks: list[asyncio.Future[Any]],
+        offsets: dict[TopicPartition, int],
+    ) -> None:
+        """Wait for a batch's acknowledgements (re-sending on failure), then commit after the batch before it."""
+        try:
+            await asyncio.gather(*acks)
+        except KafkaError as exc:
+            log.warning("the broker failed an output (%s); sending the batch's outputs again", exc)
+            await _retrying("the broker", KafkaError, lambda: self._delivered(outputs))
+        if previous is not None:
+            await previous  # offsets are committed in batch order
         try:
             assert self.consumer is not None  # noqa: S101 - set in on_start
             await self.consumer.commit(offsets)
-        except (
-            CommitFailedError,
-            IllegalStateError,
-        ) as exc:  # the group moved on: the batch is replayed, not recounted
+        except (CommitFailedError, IllegalStateError) as exc:  # the group moved on: replayed, not recounted
             log.warning("offsets not committed (%s): the new owner replays this batch", type(exc).__name__)
 
-    async def _send(self, outputs: list[Output]) -> None:
+    async def _send(self, outputs: list[Output]) -> list[asyncio.Future[Any]]:
+        """Queue `outputs` on the producer; the futures of their acknowledgements."""
         assert self.producer is not None  # noqa: S101 - set in on_start
-        futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers)) for o in outputs]
-        await asyncio.gather(*futures)
+        return [await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers)) for o in outputs]
+
+    async def _delivered(self, outputs: list[Output]) -> None:
+        await asyncio.gather(*await self._send(outputs))
 
 
 async def _retrying(what: str, errors: type[Exception], attempt: Callable[[], Awaitable[Any]]) -> Any:
