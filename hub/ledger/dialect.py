@@ -71,9 +71,14 @@ def connect(url: str) -> tuple[Any, Dialect]:
     raise LedgerError(f"ledger URL {url!r}: scheme must be sqlite:/// or postgresql://")
 
 
+def sqlite_path(url: str) -> Path:
+    """The file of a `sqlite:///` URL: sqlite:///rel/path.db is relative, sqlite:////abs/path.db absolute."""
+    path_text = url.removeprefix("sqlite://")
+    return Path(path_text[1:] if path_text.startswith("/") else path_text)
+
+
 def _connect_sqlite(path_text: str) -> sqlite3.Connection:
-    # sqlite:///rel/path.db is relative, sqlite:////abs/path.db absolute (the SQLAlchemy convention)
-    path = Path(path_text[1:] if path_text.startswith("/") else path_text)
+    path = sqlite_path(f"sqlite://{path_text}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
