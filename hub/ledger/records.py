@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from hub.canonical import canonical_bytes
 
@@ -35,9 +35,7 @@ class Record:
 
     def body(self) -> dict[str, object]:
         """The fields the chain hash covers (all but the two hashes)."""
-        data = asdict(self)
-        del data["prev_hash"], data["hash"]
-        return data
+        return {name: getattr(self, name) for name in _BODY}
 
     def expected_hash(self) -> str:
         """The hash this record must carry given its fields and `prev_hash`."""
@@ -45,12 +43,13 @@ class Record:
 
     def as_json(self) -> dict[str, object]:
         """The record for JSON output, tags decoded."""
-        data: dict[str, object] = asdict(self)
+        data = {name: getattr(self, name) for name in COLUMNS}  # every field is a scalar: asdict's deep copy is waste
         data["tags"] = json.loads(self.tags)
         return data
 
 
 COLUMNS = tuple(f.name for f in fields(Record))
+_BODY = tuple(c for c in COLUMNS if c not in ("prev_hash", "hash"))
 
 
 def chain_hash(prev_hash: str, body: dict[str, object]) -> str:
