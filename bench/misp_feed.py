@@ -20,8 +20,10 @@ from pathlib import Path
 
 from connectors.misp.feed import MANIFEST, FeedDir, manifest_entry
 from hub.broker import EmbeddedBroker
+from hub.keys import new_key
 from hub.scenario import BASE_TIME, misp_event
 from hub.supervise import WorkerProcess
+from schemas.common import Side
 
 TIMEOUT_S = 600  # gives up on a stuck run
 
@@ -62,7 +64,11 @@ def main() -> int:
             {"type": "feed", "side": "EU", "role": "source", "dir": str(eu), "interval_s": 0.5},
             {"type": "feed", "side": "NATO", "role": "sink", "dir": str(nato), "interval_s": 0.5},
         ]
+        keyring = root / "keyring.json"  # the EU source signs as CERT-EU; the hub requires signatures
+        _, key_file = new_key(keyring, root / "keys", "CERT-EU", Side.EU)
         env = {
+            "HUB_SIGNING__KEYRING": str(keyring),
+            "HUB_SIGNING__KEY_FILE": str(key_file),
             "HUB_KAFKA__BOOTSTRAP": broker.bootstrap,
             "HUB_DATA_DIR": str(root / "data"),
             "HUB_KAFKA__SESSION_TIMEOUT_S": "2",

@@ -101,6 +101,14 @@ def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Any:
 
 
 def start_connectors(app: Any, settings: Settings, bootstrap: str) -> None:
-    """Register every configured connector as a task of the Faust app (`hub up`)."""
+    """Register every configured connector as a task of the Faust app (`hub up`).
+
+    A source needs a signing key when the hub requires signatures: without one `hub up` refuses to
+    start (ConfigError, one line) rather than run a connector that can never publish.
+    """
+    if any(cfg.role in ("source", "both") for cfg in settings.connectors):
+        from hub.cli.core import publisher_signer
+
+        publisher_signer(settings)
     for cfg in settings.connectors:
         app.task(_task(cfg, settings, bootstrap))

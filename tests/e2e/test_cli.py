@@ -85,6 +85,16 @@ def test_missing_file_and_bad_setting_are_one_line(tmp_path):
     assert err.startswith("hub: error: setting `kafka.partitions`")
 
 
+def test_up_refuses_a_source_connector_that_cannot_sign(broker, tmp_path):
+    connectors = [{"type": "feed", "side": "EU", "role": "source", "dir": str(tmp_path / "feed")}]
+    env = {"HUB_DATA_DIR": str(tmp_path / "d"), "HUB_KAFKA__BOOTSTRAP": broker.bootstrap}
+    proc = hub("up", env={**env, "HUB_CONNECTORS": json.dumps(connectors)})
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 2
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("hub: error: no signing key: set HUB_SIGNING__KEY_FILE")
+
+
 def tansu_children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     return [
