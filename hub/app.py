@@ -92,7 +92,11 @@ class HubWorker:
         (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(
             settings.app_id,
-            broker=[f"{SCHEME}://{b}" for b in bootstrap.split(",")],
+            # The short-fetch transport matters only when Faust consumes hub.submitted (engine "faust");
+            # with the batch engine Faust's consumer reads nothing but its assignor topic.
+            broker=[
+                f"{SCHEME if settings.pipeline.engine == 'faust' else 'kafka'}://{b}" for b in bootstrap.split(",")
+            ],
             broker_credentials=faust_credentials(k),
             store="memory://",
             web_enabled=False,
@@ -129,7 +133,9 @@ class HubWorker:
         self._warmed = False
         log.info("engine: %s", ENGINES[settings.pipeline.engine].format(app_id=settings.app_id))
         if settings.pipeline.engine == "batch":
-            self.app.service(BatchEngine(self, bootstrap, loop=self.app.loop, beacon=self.app.beacon))  # type: ignore[arg-type]
+            # A dependency starts with the app, so its group join overlaps Faust's own start-up (a
+            # service added with `app.service` would start after it: 4.3 s to ready instead of ~3).
+            self.app.add_dependency(BatchEngine(self, bootstrap, loop=self.app.loop, beacon=self.app.beacon))
         else:
             submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
             self.app.agent(submitted, name="hub.process")(self.process)
