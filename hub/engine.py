@@ -4,11 +4,12 @@ Faust's agent machinery costs ~140 µs per event on this machine class (a Faust 
 reads tops out near 7,000 messages/s, a bare aiokafka consumer passes 100,000/s). The hub decides
 whole batches anyway, so this engine skips the per-event layer: one `getmany` gives a batch, the
 core decides and records it in the ledger's thread, its outputs are produced, and once every one
-is acknowledged the batch's offsets are committed (in batch order; the next batch is decided
-meanwhile). A crash or a rebalance replays at most the batch
-in flight; the ledger's unique submission ids keep the replay from being counted twice.
+is acknowledged the batch's offsets may be committed (in batch order, every 0.5 s at most; the
+next batch is decided meanwhile). A crash replays the batches of the last ~0.5 s; a rebalance
+waits for them to commit. The ledger's unique submission ids keep a replay from being counted
+twice.
 
-It runs as a service of the Faust worker (connectors, signals and logging stay Faust's), in its
+It runs as a service the Faust app depends on (connectors, signals and logging stay Faust's), in its
 own consumer group `<app_id>.batch`: Faust's consumer joins `<app_id>` with its own assignor.
 """
 
@@ -36,6 +37,7 @@ log = logging.getLogger("hub.worker")
 PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
 PRODUCER_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway
 FETCH_MAX_WAIT_MS = 10  # Tansu holds an empty fetch for the whole wait even when records arrive
+COMMIT_EVERY_S = 0.5  # Faust's default too: a crash replays at most ~0.5 s of decided input (re-sent, never recounted)
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the ledger or the broker is unavailable
 
 
@@ -64,6 +66,8 @@ class BatchEngine(Service):
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self._finishing: asyncio.Future[None] | None = None  # the last batch's acknowledgements and commit
+        self._acked: dict[TopicPartition, int] = {}  # next offsets whose batches are recorded and acknowledged
+        self._committed_at = time.monotonic()
 
     async def on_start(self) -> None:
         """Connect the producer and the consumer, then start the loop."""
@@ -110,6 +114,7 @@ class BatchEngine(Service):
         """Wait until every batch decided so far is acknowledged and committed."""
         if self._finishing is not None:
             await self._finishing
+        await self._commit()
 
     async def _run(self) -> None:
         try:
@@ -128,6 +133,9 @@ class BatchEngine(Service):
             if fetched and not self.should_stop:
                 async with self.in_flight:
                     await self._process(fetched)
+            elif self._acked and (self._finishing is None or self._finishing.done()):
+                async with self.in_flight:  # idle: commit what the last batches left
+                    await self._commit()
 
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
@@ -159,12 +167,22 @@ class BatchEngine(Service):
             log.warning("the broker failed an output (%s); sending the batch's outputs again", exc)
             await _retrying("the broker", KafkaError, lambda: self._delivered(outputs))
         if previous is not None:
-            await previous  # offsets are committed in batch order
+            await previous  # offsets advance in batch order
+        self._acked.update(offsets)
+        if time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        """Commit the offsets of every batch recorded and acknowledged so far."""
+        if not self._acked:
+            return
+        offsets, self._acked = self._acked, {}
+        self._committed_at = time.monotonic()
         try:
             assert self.consumer is not None  # noqa: S101 - set in on_start
             await self.consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:  # the group moved on: replayed, not recounted
-            log.warning("offsets not committed (%s): the new owner replays this batch", type(exc).__name__)
+            log.warning("offsets not committed (%s): the new owner replays these batches", type(exc).__name__)
 
     async def _send(self, outputs: list[Output]) -> list[asyncio.Future[Any]]:
         """Queue `outputs` on the producer; the futures of their acknowledgements."""
