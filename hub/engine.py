@@ -139,13 +139,7 @@ class BatchEngine(Service):
 
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
-        batch = [
-            Submitted(
-                self.hub.submission_id(r.headers, r.partition, r.offset, r.value), r.value or b"", tuple(r.headers)
-            )
-            for records in fetched.values()
-            for r in records
-        ]
+        batch = [Submitted.of(r.headers, r.partition, r.offset, r.value) for rs in fetched.values() for r in rs]
         outputs = await _retrying("the ledger", LedgerError, lambda: self.hub.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}

@@ -8,7 +8,8 @@ recorded decision is returned so its output can be re-sent (at least once), neve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from hub.dedupe import Seen, dedupe
 from hub.keys import RegisteredKey
 from hub.ledger import Ledger, Record
 from hub.policy import ReleasePolicy, release_check
+from hub.route import SID_HEADER
 from hub.signing import Trust
 from hub.tag import machine_tags
 from hub.validate import Invalid, Valid, validate
@@ -31,6 +33,28 @@ class Submitted:
     submission_id: str
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()  # the signature travels here (`hub-key`, `hub-sig`)
+
+    @classmethod
+    def of(
+        cls,
+        headers: Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None,
+        partition: int,
+        offset: int,
+        value: bytes | None,
+    ) -> Submitted:
+        """A Kafka record's submission: null header values and a null value read as empty bytes."""
+        pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
+        clean = tuple((str(k), bytes(v or b"")) for k, v in pairs)
+        raw = value or b""
+        return cls(submission_id(clean, partition, offset, raw), raw, clean)
+
+
+def submission_id(headers: tuple[tuple[str, bytes], ...], partition: int, offset: int, value: bytes) -> str:
+    """The publisher's submission id, or one derived from the message for foreign producers."""
+    for name, raw in headers:
+        if name == SID_HEADER and raw:
+            return raw.decode("utf-8", "replace")[:200]
+    return f"raw:{hashlib.sha256(value).hexdigest()[:32]}:{partition}:{offset}"
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,24 @@ async def test_unreleasable_items_never_reach_the_other_inbox(broker, ledger_url
         assert item["markings"]["tlp"] != "RED"
         assert rel is None, json.dumps(item)[:200]
     ledger.close()
+
+
+async def test_null_value_and_null_headers_are_rejected_and_the_worker_goes_on(broker, ledger_url, start_worker):
+    from aiokafka import AIOKafkaProducer
+
+    worker = start_worker()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        null_headers = [("hub-sid", b"null-1"), ("hub-key", None), ("hub-sig", None)]
+        await producer.send_and_wait("hub.submitted", None, key=b"k", headers=null_headers)  # a tombstone
+    finally:
+        await producer.stop()
+    good = mixed(total=1, duplicates=0, updates=0, red=0, malformed_n=0).items
+    [sid] = await publish(broker.bootstrap, good)
+    ledger = await wait_decisions(ledger_url, 2)
+    decided = {r.submission_id: (r.decision, r.rule) for r in ledger.records()}
+    assert decided == {"null-1": ("rejected", "unknown-key"), sid: ("delivered", "new")}
+    assert worker.proc is not None
+    assert worker.proc.poll() is None
+    ledger.close()
