@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from hub.canonical import canonical_bytes
+from hub.canonical import canonical_of_json
 from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
 from hub.validate import Hint, Invalid, Valid, read_hint
 from schemas.common import Side
@@ -44,7 +44,7 @@ Headers = tuple[tuple[str, bytes], ...]
 def signed_message(raw: bytes) -> bytes:
     """What a signature covers: the RFC 8785 form of the JSON document, or `raw` if it has none."""
     try:
-        return canonical_bytes(json.loads(raw))
+        return canonical_of_json(raw)
     except (ValueError, TypeError, RecursionError):  # not JSON, NaN, out-of-range numbers, too deep
         return raw
 
@@ -120,7 +120,7 @@ class _Pending:
     verify_key: VerifyKey
     signature: bytes
     message: bytes
-    refusal: Invalid  # the answer if the signature does not match
+    mismatch: str  # the problem to report if the signature does not match
 
 
 def _verify_key(public_key: Ed25519PublicKey) -> VerifyKey:
@@ -166,6 +166,7 @@ class Trust:
         the caller goes on (validating the same items, say).
         """
         found = [self._pending(raw, headers) for raw, headers in items]
+        raw_of = [raw for raw, _ in items]
         todo = [i for i, f in enumerate(found) if isinstance(f, _Pending)]
         chunks = [todo[i : i + VERIFY_CHUNK] for i in range(0, len(todo), VERIFY_CHUNK)]
         jobs = [_VERIFIERS.submit(_verify_chunk, [found[i] for i in chunk]) for chunk in chunks]  # type: ignore[misc]
@@ -175,7 +176,7 @@ class Trust:
                 for i, ok in zip(chunk, job.result(), strict=True):
                     pending = found[i]
                     assert isinstance(pending, _Pending)  # noqa: S101 - `todo` holds only these
-                    found[i] = pending.key if ok else pending.refusal
+                    found[i] = pending.key if ok else self._refuse(raw_of[i], "forged", pending.mismatch)
             return found  # type: ignore[return-value]  # every _Pending was replaced above
 
         return answers
@@ -198,8 +199,8 @@ class Trust:
             sig = b""
         if len(sig) != SIGNATURE_BYTES:
             return self._refuse(raw, "forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
-        refusal = self._refuse(raw, "forged", f"signature does not match the content for key {kid} ({key.org})")
-        return _Pending(key, _verify_key(key.public_key), sig, signed_message(raw), refusal)
+        mismatch = f"signature does not match the content for key {kid} ({key.org})"
+        return _Pending(key, _verify_key(key.public_key), sig, signed_message(raw), mismatch)
 
     def check_claims(self, checked: Valid, key: RegisteredKey) -> Valid | Invalid:
         """`checked` if its origin and originator are the key's side and organisation; else wrong-side."""

@@ -112,7 +112,7 @@ def _validate(raw: bytes) -> Valid | Invalid:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Invalid("", f"not valid UTF-8 at byte {exc.start}")
-    strict = strict_json(text)
+    strict, has_floats = _strict_parse(text)
     if strict is not None:
         return strict
     try:
@@ -121,7 +121,7 @@ def _validate(raw: bytes) -> Valid | Invalid:
         return _first_error(exc)
     except (ValueError, RecursionError) as exc:
         return Invalid("", f"not a valid JSON document: {exc}")
-    return check_envelope(envelope)
+    return check_envelope(envelope, plain=not has_floats)
 
 
 MAX_EXACT_INT = 2**53 - 1  # I-JSON (RFC 7493): larger integers lose precision, and RFC 8785 cannot hash them
@@ -150,20 +150,40 @@ def _no_constant(name: str) -> Any:
 
 def strict_json(text: str) -> Invalid | None:
     """The problem of a document plain JSON parsers accept but the exchange cannot carry, if any."""
+    return _strict_parse(text)[0]
+
+
+def _strict_parse(text: str) -> tuple[Invalid | None, bool]:
+    """`strict_json`'s answer, and whether the document holds a float (its hash then needs the full check)."""
+    floats: list[str] = []
+
+    def seen_float(number: str) -> float:
+        floats.append(number)
+        return float(number)
+
     try:
-        json.loads(text, object_pairs_hook=_unique_keys, parse_int=_exact_int, parse_constant=_no_constant)
+        json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_int=_exact_int,
+            parse_float=seen_float,
+            parse_constant=_no_constant,
+        )
     except RecursionError:
-        return Invalid("", "not a valid JSON document: nested too deeply")
+        return Invalid("", "not a valid JSON document: nested too deeply"), True
     except json.JSONDecodeError:
-        return None  # plain syntax errors: the schema parser's message says more
+        return None, True  # plain syntax errors: the schema parser's message says more
     except ValueError as exc:
-        return Invalid("", str(exc))
-    return None
+        return Invalid("", str(exc)), True
+    return None, bool(floats)
 
 
-def check_envelope(envelope: Envelope) -> Valid | Invalid:
-    """The checks that need the whole envelope: content hash, DISARM ids, taxonomy tags."""
-    digest = content_hash(envelope)
+def check_envelope(envelope: Envelope, plain: bool = False) -> Valid | Invalid:
+    """The checks that need the whole envelope: content hash, DISARM ids, taxonomy tags.
+
+    `plain`: the envelope came from a document without floats (big integers are refused above).
+    """
+    digest = content_hash(envelope, plain)
     if envelope.content_hash is not None and envelope.content_hash != digest:
         return Invalid("content_hash", f"does not match the content (computed {digest})")
     if envelope.kind == "stratcom_note":

@@ -54,7 +54,8 @@ _BODY = tuple(c for c in COLUMNS if c not in ("prev_hash", "hash"))
 
 def chain_hash(prev_hash: str, body: dict[str, object]) -> str:
     """SHA-256 of the previous hash and the record's canonical JSON."""
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_bytes(body)).hexdigest()
+    # Record bodies hold strings, small integers and None: nothing the re-parse check could catch.
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_bytes(body, plain=True)).hexdigest()
 
 
 COUNT_KEYS = ("day", "area", "kind", "direction", "decision")

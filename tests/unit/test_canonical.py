@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.canonical import canonical_bytes
+from hub.canonical import canonical_bytes, canonical_of_json
 
 json_values = st.recursive(
     st.none()
@@ -29,6 +30,24 @@ def test_fast_path_equals_the_reference(value):
     except Exception:  # noqa: BLE001 - values the reference refuses (lone surrogates, huge ints)
         return
     assert canonical_bytes(value) == expected
+
+
+@settings(max_examples=800, deadline=None)
+@given(json_values, st.booleans())
+def test_canonical_of_a_document_equals_the_reference(value, spaced):
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # noqa: BLE001 - values the reference refuses (lone surrogates, huge ints)
+        return
+    document = json.dumps(value, indent=2 if spaced else None, ensure_ascii=spaced)
+    assert canonical_of_json(document.encode("utf-8", "surrogatepass")) == expected
+
+
+def test_canonical_of_a_document_with_floats_and_big_integers_takes_the_reference():
+    document = b'{"b": 1.5e3, "a": 12, "c": [1.0, -0.0]}'
+    assert canonical_of_json(document) == rfc8785.dumps(json.loads(document)) == b'{"a":12,"b":1500,"c":[1,0]}'
+    with pytest.raises(ValueError, match="safe integer domain"):  # signing then covers the raw bytes
+        canonical_of_json(b'{"a": 9007199254740993}')
 
 
 def test_key_order_follows_utf16_code_units():
