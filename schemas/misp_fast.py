@@ -159,30 +159,27 @@ def _timestamp(value: Any) -> bool:
     return number is not None and 0 <= number <= _MAX_TIMESTAMP
 
 
-def _date(value: Any) -> bool:
-    """MISPEvent.__setattr__('date'): `date.fromisoformat`, else dateutil (unsure here)."""
+def _iso(value: Any, parse: Callable[[str], object]) -> bool:
+    """None, or a string `parse` (an ISO `fromisoformat`) accepts."""
     if value is None:
         return True
     if type(value) is not str:
         return False
     try:
-        date.fromisoformat(value)
+        parse(value)
     except ValueError:
         return False
     return True
+
+
+def _date(value: Any) -> bool:
+    """MISPEvent.__setattr__('date'): `date.fromisoformat`, else dateutil (unsure here)."""
+    return _iso(value, date.fromisoformat)
 
 
 def _seen(value: Any) -> bool:
     """first_seen / last_seen: PyMISP logs and skips what it cannot parse; only ISO strings are taken here."""
-    if value is None:
-        return True
-    if type(value) is not str:
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return _iso(value, datetime.fromisoformat)
 
 
 def _empty_or_none(value: Any) -> bool:
