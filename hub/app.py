@@ -102,12 +102,6 @@ class HubWorker:
         self.policy = release_policy(settings)
         self.trust = trust(settings)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
-        raw: dict[str, Any] = {
-            "key_type": bytes,
-            "value_type": bytes,
-            "key_serializer": "raw",
-            "value_serializer": "raw",
-        }
         # Output topics need no Faust declaration: `ensure_topics` creates every hub topic before the
         # worker starts, and outputs go straight to the producer (see `send`).
         self.decided = 0
@@ -119,7 +113,14 @@ class HubWorker:
             # service added with `app.service` would start after it: 4.3 s to ready instead of 2.0 s).
             self.app.add_dependency(BatchEngine(self, bootstrap, loop=self.app.loop, beacon=self.app.beacon))
         else:
-            submitted = self.app.topic(SUBMITTED, partitions=k.partitions, **raw)
+            submitted = self.app.topic(
+                SUBMITTED,
+                partitions=k.partitions,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            )
             self.app.agent(submitted, name="hub.process")(self.process)
             self.app.on_partitions_assigned.connect(self._assigned)
         if settings.connectors:  # MISP connectors declared in the config run as tasks of this worker

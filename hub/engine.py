@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from mode import Service
 from hub.errors import LedgerError
 from hub.kafka import COMPRESSION, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES, client_kwargs
 from hub.pipeline import Submitted
+from hub.publisher import Backoff
 from hub.route import SUBMITTED, Output
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per b
 PRODUCER_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway
 FETCH_MAX_WAIT_MS = 10  # Tansu holds an empty fetch for the whole wait even when records arrive
 COMMIT_EVERY_S = 0.5  # Faust's default too: a crash replays at most ~0.5 s of decided input (re-sent, never recounted)
-RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the ledger or the broker is unavailable
+STILL_FAILING_S = 300.0  # after this long, each retry is logged as an error, not a warning
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
@@ -189,13 +191,13 @@ class BatchEngine(Service):
 
 async def _retrying(what: str, errors: type[Exception], attempt: Callable[[], Awaitable[Any]]) -> Any:
     """`attempt()` until it succeeds, with backoff while `what` raises `errors`; a batch is never skipped."""
-    delay, since = RETRY_FIRST_S, time.monotonic()
+    backoff, since = Backoff(math.inf), time.monotonic()  # no budget: the batch waits for the ledger or broker
     while True:
         try:
             return await attempt()
         except errors as exc:
-            log.warning("%s failed (%s); retrying the batch in %.1f s", what, exc, delay)
+            delay = backoff.next_delay() or 0.0  # never None without a budget
+            failing = time.monotonic() - since
+            level = logging.ERROR if failing > STILL_FAILING_S else logging.WARNING
+            log.log(level, "%s failed for %.0f s (%s); retrying the batch in %.1f s", what, failing, exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
-            if time.monotonic() - since > 10 * RETRY_MAX_S:
-                log.error("%s has been failing for %.0f s; still retrying", what, time.monotonic() - since)

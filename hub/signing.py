@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 
 from hub.canonical import canonical_of_json
 from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
@@ -117,19 +114,9 @@ class _Pending:
     """A signature whose headers and key check out, waiting for the Ed25519 arithmetic."""
 
     key: RegisteredKey
-    verify_key: VerifyKey
     signature: bytes
     message: bytes
-    mismatch: str  # the problem to report if the signature does not match
-
-
-def _verify_key(public_key: Ed25519PublicKey) -> VerifyKey:
-    return _verify_key_of(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-
-
-@functools.lru_cache(maxsize=1024)
-def _verify_key_of(raw: bytes) -> VerifyKey:
-    return VerifyKey(raw)
+    raw: bytes  # the submission, for the refusal's hint if the signature does not match
 
 
 def _verify_chunk(pending: list[_Pending]) -> list[bool]:
@@ -137,7 +124,7 @@ def _verify_chunk(pending: list[_Pending]) -> list[bool]:
     ok: list[bool] = []
     for p in pending:
         try:
-            p.verify_key.verify(p.message, p.signature)
+            p.key.verify_key.verify(p.message, p.signature)
             ok.append(True)
         except BadSignatureError:
             ok.append(False)
@@ -166,7 +153,6 @@ class Trust:
         the caller goes on (validating the same items, say).
         """
         found = [self._pending(raw, headers) for raw, headers in items]
-        raw_of = [raw for raw, _ in items]
         todo = [i for i, f in enumerate(found) if isinstance(f, _Pending)]
         chunks = [todo[i : i + VERIFY_CHUNK] for i in range(0, len(todo), VERIFY_CHUNK)]
         jobs = [_VERIFIERS.submit(_verify_chunk, [found[i] for i in chunk]) for chunk in chunks]  # type: ignore[misc]
@@ -176,7 +162,7 @@ class Trust:
                 for i, ok in zip(chunk, job.result(), strict=True):
                     pending = found[i]
                     assert isinstance(pending, _Pending)  # noqa: S101 - `todo` holds only these
-                    found[i] = pending.key if ok else self._refuse(raw_of[i], "forged", pending.mismatch)
+                    found[i] = pending.key if ok else self._mismatch(pending)
             return found  # type: ignore[return-value]  # every _Pending was replaced above
 
         return answers
@@ -199,8 +185,12 @@ class Trust:
             sig = b""
         if len(sig) != SIGNATURE_BYTES:
             return self._refuse(raw, "forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
-        mismatch = f"signature does not match the content for key {kid} ({key.org})"
-        return _Pending(key, _verify_key(key.public_key), sig, signed_message(raw), mismatch)
+        return _Pending(key, sig, signed_message(raw), raw)
+
+    def _mismatch(self, p: _Pending) -> Invalid:
+        return self._refuse(
+            p.raw, "forged", f"signature does not match the content for key {p.key.key_id} ({p.key.org})"
+        )
 
     def check_claims(self, checked: Valid, key: RegisteredKey) -> Valid | Invalid:
         """`checked` if its origin and originator are the key's side and organisation; else wrong-side."""

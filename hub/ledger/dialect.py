@@ -65,7 +65,7 @@ def connect(url: str) -> tuple[Any, Dialect]:
     """Open the ledger database named by `url` and create its tables; (connection, dialect)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return _connect_sqlite(url.removeprefix("sqlite://")), SQLITE
+        return _connect_sqlite(url), SQLITE
     if parsed.scheme in {"postgresql", "postgres"}:
         return _connect_postgres(url), POSTGRES
     raise LedgerError(f"ledger URL {url!r}: scheme must be sqlite:/// or postgresql://")
@@ -77,8 +77,8 @@ def sqlite_path(url: str) -> Path:
     return Path(path_text[1:] if path_text.startswith("/") else path_text)
 
 
-def _connect_sqlite(path_text: str) -> sqlite3.Connection:
-    path = sqlite_path(f"sqlite://{path_text}")
+def _connect_sqlite(url: str) -> sqlite3.Connection:
+    path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
