@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hub.dedupe import Seen
+from hub.core.dedupe import Seen
 from hub.ledger import Ledger
 from schemas.common import Side
 

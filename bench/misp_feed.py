@@ -19,10 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from connectors.misp.feed import MANIFEST, FeedDir, manifest_entry
-from hub.broker import EmbeddedBroker
-from hub.keys import new_key
-from hub.scenario import BASE_TIME, misp_event
-from hub.supervise import WorkerProcess
+from hub.config.keystore import new_key
+from hub.demo.scenario import BASE_TIME, misp_event
+from hub.kafka.broker import EmbeddedBroker
+from hub.worker.supervise import WorkerProcess
 from schemas.common import Side
 
 TIMEOUT_S = 600  # gives up on a stuck run

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hub.audit.history import Span, fill
+from hub.demo.history import Span, fill
 from hub.ledger import Ledger
 
 YEARS = 5  # the ledger spans five years up to today, so the half-year periods and months are realistic

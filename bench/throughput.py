@@ -1,12 +1,11 @@
 """Throughput benchmark on the embedded broker: the broker's own limit, the hub, and Faust's floor.
 
-    python bench/throughput.py [--n 30000] [--workers 1] [--latency-rate 1000] [--ledger URL] [--faust-engine]
+    python bench/throughput.py [--n 30000] [--workers 1] [--latency-rate 1000] [--ledger URL]
 
 In one run, on one fresh Tansu broker, with the same N envelopes preloaded on `hub.submitted`:
   (a) raw aiokafka consumption (the limit),
   (b) the full hub pipeline (`hub up` child processes, batch engine) from `hub.submitted` to both
-      inboxes and the ledger, with exact counts checked; with --faust-engine, again on the
-      Faust-agent engine, which shows what Faust's per-event layer costs,
+      inboxes and the ledger, with exact counts checked,
   (c) a plain Faust agent that only reads the topic;
 then p50/p99 submit-to-inbox latency at an offered load, and the workers' peak RSS.
 Figures go to stdout as a table and to `--json FILE` if given; BENCHMARKS.md records them.
@@ -28,14 +27,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from hub.broker import EmbeddedBroker
-from hub.counts import totals
+from hub.core.signing import SignerSet
+from hub.demo.scenario import mixed, register_scenario_keys
+from hub.kafka.broker import EmbeddedBroker
+from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
-from hub.publisher import Publisher
-from hub.scenario import mixed, register_scenario_keys
+from hub.report.counts import totals
 from hub.settings import KafkaSettings
-from hub.signing import SignerSet
-from hub.supervise import WorkerProcess
+from hub.worker.supervise import WorkerProcess
 
 HERE = Path(__file__).resolve().parent
 PARTITIONS = 4  # the hub's default; two workers get two partitions each
@@ -102,18 +101,17 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def run_pipeline(
-    bootstrap: str, ledger_url: str, data: Path, n: int, workers: int, signed: bool, engine: str = "batch"
+    bootstrap: str, ledger_url: str, data: Path, n: int, workers: int, signed: bool
 ) -> tuple[float, list[WorkerProcess]]:
     """(b) Start `workers` hub workers on the preloaded topic; messages/s from the first decision to the last."""
     env = {
-        "HUB_PIPELINE__ENGINE": engine,
         "HUB_KAFKA__BOOTSTRAP": bootstrap,
         "HUB_LEDGER_URL": ledger_url,
         "HUB_DATA_DIR": str(data),
         "HUB_KAFKA__PARTITIONS": str(PARTITIONS),
         "HUB_SIGNING__REQUIRED": str(signed).lower(),
     }
-    procs = [WorkerProcess(env, data / f"worker-{engine}-{i}.log").start() for i in range(workers)]
+    procs = [WorkerProcess(env, data / f"worker-{i}.log").start() for i in range(workers)]
     for p in procs:
         p.wait_ready()
     ledger = Ledger(ledger_url)
@@ -185,9 +183,6 @@ def main() -> None:
     ap.add_argument("--ledger", help="ledger URL (default: SQLite in a temporary directory)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--unsigned", action="store_true", help="publish unsigned, workers not requiring signatures")
-    ap.add_argument(
-        "--faust-engine", action="store_true", help="also run the hub on its Faust-agent engine (own SQLite ledger)"
-    )
     args = ap.parse_args()
 
     sc = mixed(total=args.n, duplicates=0, updates=0, red=0, malformed_n=0, seed=6)
@@ -216,15 +211,6 @@ def main() -> None:
         ledger = Ledger(ledger_url)
         results["exact"] = totals(ledger.counts())["delivered"] == n and ledger.counts() == ledger.recount()
         ledger.close()
-        if args.faust_engine:  # the same items through the Faust agent: what Faust's per-event layer costs
-            say(f"(b') the hub on the Faust-agent engine, {args.workers} worker(s)")
-            faust_url = f"sqlite:///{data / 'ledger-faust.db'}"
-            rate, faust_procs = run_pipeline(
-                broker.bootstrap, faust_url, data, n, args.workers, not args.unsigned, "faust"
-            )
-            results["pipeline_faust_engine_per_s"] = rate
-            for p in faust_procs:
-                p.stop()
         say(f"latency at {args.latency_rate}/s offered, {args.latency_count} envelopes")
         p50, p99 = asyncio.run(latency(broker.bootstrap, args.latency_rate, args.latency_count, signer))
         results.update(latency_p50_ms=p50, latency_p99_ms=p99)

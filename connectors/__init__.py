@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from hub.publisher import Publisher
+from hub.config.keystore import publisher_signer
+from hub.kafka.publisher import Publisher
 from hub.settings import Settings
 from schemas.common import Side
 
@@ -65,6 +66,4 @@ class Sink(Protocol):
 
 def make_publisher(settings: Settings, bootstrap: str) -> Publisher:
     """The one place connectors create their publisher, signing with `signing.key_file` when set."""
-    from hub.cli.core import publisher_signer
-
     return Publisher(settings.kafka, bootstrap, signer=publisher_signer(settings))

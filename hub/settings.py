@@ -54,9 +54,6 @@ class PipelineSettings(BaseModel):
 
     batch_size: int = Field(1000, ge=1, le=100_000, description="Most submissions decided in one transaction")
     batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
-    engine: Literal["batch", "faust"] = Field(
-        "batch", description="batch: aiokafka getmany in the Faust worker; faust: a Faust agent (slower)"
-    )
 
 
 class SigningSettings(BaseModel):
@@ -110,6 +107,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
     connectors: list[ConnectorSettings] = Field(default_factory=list, description="MISP connectors run by `hub up`")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    broker_log: str = Field(
+        "error", pattern=r"^[A-Za-z0-9_=:,.]+$", description="Log filter (RUST_LOG) of the embedded Tansu broker"
+    )
 
     @property
     def ledger(self) -> str:
@@ -130,25 +130,26 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_FILE[0])
-        return init_settings, env_settings, toml
-
-
-_CONFIG_FILE: list[Path | None] = [None]
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings from `overrides`, the environment and `config_file`; ConfigError if invalid."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
-    _CONFIG_FILE[0] = config_file
+    # The file is named on a subclass, not in module state: each call reads only its own file.
+    model = Settings if config_file is None else _with_file(config_file)
     try:
-        return Settings(**overrides)
+        return model(**overrides)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"setting `{where}`: {err['msg']}") from exc
     except ValueError as exc:  # a malformed TOML file
         raise ConfigError(f"config file {config_file}: {exc}") from exc
-    finally:
-        _CONFIG_FILE[0] = None
+
+
+def _with_file(config_file: Path) -> type[Settings]:
+    """`Settings` reading `config_file` under the environment."""
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+    return type("FileSettings", (Settings,), {"model_config": config, "__doc__": Settings.__doc__})

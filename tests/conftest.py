@@ -14,13 +14,14 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from hub.broker import EmbeddedBroker
-from hub.keys import Keyring, RegisteredKey, key_id
-from hub.publisher import Publisher
-from hub.scenario import scenario_keys, scenario_signers
+from hub.config.keystore import save_keyring
+from hub.core.keys import Keyring, RegisteredKey, key_id
+from hub.core.signing import SignsSubmissions
+from hub.demo.scenario import scenario_keys, scenario_signers
+from hub.kafka.broker import EmbeddedBroker
+from hub.kafka.publisher import Publisher
 from hub.settings import KafkaSettings
-from hub.signing import SignsSubmissions
-from hub.supervise import WorkerProcess
+from hub.worker.supervise import WorkerProcess
 from schemas.common import Side
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -36,7 +37,7 @@ def write_test_keyring(path: Path) -> Path:
     for (side, org), private in TEST_KEYS.items():
         public = private.public_key()
         ring = ring.with_key(RegisteredKey(key_id(public), org, Side(side), public))
-    ring.save(path)
+    save_keyring(ring, path)
     return path
 
 
@@ -143,7 +144,7 @@ THOUSAND_MIXED = {"delivered": 800, "updated": 50, "duplicate": 100, "withheld":
 
 def assert_exact_counts(ledger: Any, expected: dict[str, int]) -> None:
     """The live counts total `expected` per decision and equal a recount of the ledger records."""
-    from hub.counts import totals
+    from hub.report.counts import totals
 
     assert totals(ledger.counts()) == expected
     assert ledger.counts() == ledger.recount()

@@ -1,7 +1,5 @@
-"""MISP connectors: REST API and feed directory sources and sinks, and MISP's sharing rules.
+"""MISP connectors: REST API and feed directory sources and sinks (MISP's sharing rules are hub.core's).
 
-rules.py        MISP's rules below event level (pure): downgrade, strip, local tags, stamping
-release.py      those rules applied to an envelope the hub delivers (called by the pipeline)
 envelope.py     a MISP event in a hub submission envelope
 watermark.py    a source's saved progress
 client.py       PyMISP off the event loop: retries, backoff, errors translated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connectors.misp.rules import as_int
+from hub.core.misp_release import as_int
 from schemas.common import Side
 
 # The organisation that publishes each side's MISP events into the hub (and signs them): the

@@ -13,8 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from connectors.misp.rules import as_int, is_local
 from connectors.misp.watermark import write_atomic
+from hub.core.misp_release import as_int, is_local
 from hub.errors import ConnectorError
 
 MANIFEST = "manifest.json"

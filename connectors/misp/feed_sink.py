@@ -13,7 +13,7 @@ from typing import Any
 from connectors import Applied
 from connectors.misp.envelope import event_of, version
 from connectors.misp.feed import FeedDir, manifest_entry
-from connectors.misp.rules import as_int
+from hub.core.misp_release import as_int
 from schemas.common import Side
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from connectors import Change
 from connectors.misp.envelope import envelope, version
 from connectors.misp.feed import FeedDir
-from connectors.misp.rules import as_int
 from connectors.misp.watermark import Watermark
+from hub.core.misp_release import as_int
 from hub.errors import ConnectorError
 from schemas.common import Side
 

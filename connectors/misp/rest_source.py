@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from connectors import Change
 from connectors.misp.client import MispClient
 from connectors.misp.envelope import envelope, version
-from connectors.misp.rules import as_int
 from connectors.misp.watermark import Watermark
+from hub.core.misp_release import as_int
 from schemas.common import Side
 
 

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from connectors import Sink, Source, make_publisher
 from connectors.misp.client import MispClient
@@ -18,6 +18,7 @@ from connectors.misp.rest_source import RestSource
 from connectors.misp.sync import deliver, inbox_consumer, pull
 from connectors.misp.watermark import Watermark
 from connectors.progress import Progress
+from hub.config.keystore import publisher_signer
 from hub.errors import HubError
 from hub.settings import ConnectorSettings, Settings
 from schemas.common import Side
@@ -92,7 +93,7 @@ async def run_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: s
         await asyncio.sleep(cfg.interval_s)
 
 
-def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Any:
+def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Callable[[], Awaitable[None]]:
     async def task() -> None:  # no parameter: Faust passes the app to tasks that take one
         log.info("connector %s (%s) started", peer_id(cfg), cfg.role)
         await run_connector(cfg, settings, bootstrap)
@@ -100,15 +101,12 @@ def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Any:
     return task
 
 
-def start_connectors(app: Any, settings: Settings, bootstrap: str) -> None:
-    """Register every configured connector as a task of the Faust app (`hub up`).
+def connector_tasks(settings: Settings, bootstrap: str) -> list[Callable[[], Awaitable[None]]]:
+    """One task per configured connector, for the worker to run (`hub up`).
 
     A source needs a signing key when the hub requires signatures: without one `hub up` refuses to
     start (ConfigError, one line) rather than run a connector that can never publish.
     """
     if any(cfg.role in ("source", "both") for cfg in settings.connectors):
-        from hub.cli.core import publisher_signer
-
         publisher_signer(settings)
-    for cfg in settings.connectors:
-        app.task(_task(cfg, settings, bootstrap))
+    return [_task(cfg, settings, bootstrap) for cfg in settings.connectors]

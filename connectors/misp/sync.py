@@ -19,10 +19,10 @@ from aiokafka.errors import KafkaError
 
 from connectors import Applied, Change, Sink, Source
 from connectors.progress import Progress
-from hub.errors import BrokerError
-from hub.kafka import MAX_MESSAGE_BYTES, client_kwargs
-from hub.publisher import Publisher
-from hub.route import inbox
+from hub.core.route import inbox
+from hub.kafka.config import consumer_kwargs
+from hub.kafka.errors import broker_error
+from hub.kafka.publisher import Publisher
 from hub.settings import KafkaSettings
 
 log = logging.getLogger("hub.misp")
@@ -59,17 +59,7 @@ async def _submit(source: Source, publisher: Publisher, changes: Sequence[Change
 
 def inbox_consumer(kafka: KafkaSettings, bootstrap: str, side: str, group: str) -> AIOKafkaConsumer:
     """A consumer of `<side>.inbox` in `group`, committing by hand after applying."""
-    return AIOKafkaConsumer(
-        inbox(side),
-        **client_kwargs(kafka, bootstrap),
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=int(kafka.session_timeout * 1000),
-        heartbeat_interval_ms=max(100, int(kafka.session_timeout * 1000 / 6)),
-        max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-        fetch_max_bytes=MAX_MESSAGE_BYTES,
-    )
+    return AIOKafkaConsumer(inbox(side), **consumer_kwargs(kafka, bootstrap, group))
 
 
 async def _caught_up(consumer: AIOKafkaConsumer) -> bool:
@@ -112,7 +102,7 @@ async def deliver(
             elif once and await _caught_up(consumer):
                 break
     except KafkaError as exc:
-        raise BrokerError(f"reading {inbox(sink.side.value)} failed: {exc}") from exc
+        raise broker_error(f"reading {inbox(sink.side.value)}", exc) from exc
     finally:
         await consumer.stop()
     if progress is not None:

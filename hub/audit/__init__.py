@@ -1,3 +1,3 @@
-"""Auditing the ledger: verification of the hash chain and the counts, listings of the records behind a
-figure, and synthetic histories for tests and benchmarks.
+"""Auditing the ledger: verification of the hash chain and the counts, and listings of the records behind a
+figure.
 """

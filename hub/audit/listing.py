@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from hub.decision import UNKNOWN, Decision
+from hub.core.decision import UNKNOWN, Decision
 from hub.errors import InputError
 from hub.ledger import Ledger, Record
 from hub.report.period import parse_day

@@ -1,1 +1,1 @@
-"""The `hub` command: one module per subcommand group, registered in `main.py`."""
+"""The `hub` command: one module per subcommand group, registered in `main.py`; `inputs.py` reads files."""

@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub.broker import EmbeddedBroker
-from hub.counts import as_json, table
-from hub.errors import BrokerError, ConfigError
-from hub.inputs import check_items, read_items
+from hub.cli.inputs import check_items, read_items
+from hub.config.keystore import publisher_signer
+from hub.errors import BrokerError
+from hub.kafka.broker import EmbeddedBroker
+from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
-from hub.publisher import Publisher
+from hub.report.counts import as_json, table
 from hub.settings import Settings
-from hub.signing import Signer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,9 +58,14 @@ def resolve_bootstrap(settings: Settings) -> str:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted."""
-    from hub.runtime import run_worker
+    from connectors.misp.service import connector_tasks
+    from hub.worker.runtime import run_worker
 
-    run_worker(settings, on_broker=lambda addr: _write_addr(settings, addr))
+    run_worker(
+        settings,
+        on_broker=lambda addr: _write_addr(settings, addr),
+        tasks=lambda bootstrap: connector_tasks(settings, bootstrap),
+    )
     return 0
 
 
@@ -83,7 +88,7 @@ def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with EmbeddedBroker(port=args.port) as broker:
+    with EmbeddedBroker(port=args.port, log_level=settings.broker_log) as broker:
         _write_addr(settings, broker.bootstrap)
         print(broker.bootstrap, flush=True)
         try:
@@ -108,18 +113,6 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     ids = asyncio.run(send())
     print(f"published {len(ids)} submission{'s' if len(ids) != 1 else ''} to hub.submitted at {bootstrap}")
     return 0
-
-
-def publisher_signer(settings: Settings) -> Signer | None:
-    """The publisher's signer from `signing.key_file`; ConfigError when signing is required and none is set."""
-    if settings.signing.key_file is not None:
-        return Signer.from_file(settings.signing.key_file)
-    if settings.signing.required:
-        raise ConfigError(
-            "no signing key: set HUB_SIGNING__KEY_FILE to a key from `hub keys new --org ORG --side SIDE` "
-            "(or HUB_SIGNING__REQUIRED=false for a hub that accepts unsigned submissions)"
-        )
-    return None
 
 
 def cmd_counts(args: argparse.Namespace, settings: Settings) -> int:

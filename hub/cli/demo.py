@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-from hub.broker import EmbeddedBroker
-from hub.counts import DECISIONS, table, totals
-from hub.decision import Decision
+from hub.core.decision import Decision
+from hub.core.signing import Signer, SignsSubmissions
+from hub.demo.scenario import BASE_TIME, ORGS, Scenario, envelope, mixed, register_scenario_keys, scenario_keys
 from hub.errors import HubError
+from hub.kafka.broker import EmbeddedBroker
+from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
-from hub.publisher import Publisher
-from hub.scenario import BASE_TIME, ORGS, Scenario, envelope, mixed, register_scenario_keys, scenario_keys
+from hub.report.counts import DECISIONS, table, totals
 from hub.settings import Settings
-from hub.signing import Signer, SignsSubmissions
-from hub.supervise import WorkerProcess
+from hub.worker.supervise import WorkerProcess
 
 SETTLE_TIMEOUT_S = 120.0  # generous: the demo's few hundred items take ~1 s
 
@@ -63,7 +63,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     signers = register_scenario_keys(keyring, keyring.parent)
     untrusted = _untrusted(scenario)
     print(f"ledger: {ledger_url}\nworker log: {log_path}", file=sys.stderr)
-    with EmbeddedBroker() as broker:
+    with EmbeddedBroker(log_level=settings.broker_log) as broker:
         print(f"broker: embedded Tansu at {broker.bootstrap}", file=sys.stderr)
         env = {
             "HUB_KAFKA__BOOTSTRAP": broker.bootstrap,

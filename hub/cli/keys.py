@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hub.keys import Keyring, new_key
+from hub.config.keystore import load_keyring, new_key
 from hub.settings import Settings
 from schemas.common import Side
 
@@ -33,7 +33,7 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the keyring as a table."""
-    ring = Keyring.load(settings.keyring)
+    ring = load_keyring(settings.keyring)
     print(f"{'key id':<17} {'side':<5} {'created':<26} organisation")
     for k in sorted(ring.keys.values(), key=lambda k: (k.side, k.org)):
         print(f"{k.key_id:<17} {k.side.value:<5} {k.created:<26} {k.org}")

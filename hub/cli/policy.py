@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hub.inputs import read_items
-from hub.policy import ReleasePolicy, explain
-from hub.policy_file import DEFAULT_POLICY_TOML, load_policy, policy_for
-from hub.route import inbox
+from hub.cli.inputs import read_items
+from hub.config.policy_file import DEFAULT_POLICY_TOML, load_policy, policy_for
+from hub.core.policy import ReleasePolicy, explain
+from hub.core.route import inbox
+from hub.core.validate import Invalid, validate
 from hub.settings import Settings
-from hub.validate import Invalid, validate
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,10 +13,10 @@ from itertools import islice
 from typing import Any
 
 from hub.audit.listing import CHOICES, Filters, filters, listed
-from hub.counts import as_json as counts_json
 from hub.errors import InputError
 from hub.ledger import CountRow, Ledger
 from hub.report import build, resolve
+from hub.report.counts import as_json as counts_json
 from hub.report.figures import DIMENSIONS, EXCHANGES, Figures, order
 from hub.report.headline import headlines
 from hub.report.language import DECISIONS, LANGS, Lang, period_label

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-from hub.canonical import canonical_bytes
+from hub.core.canonical import canonical_bytes
 
 GENESIS = "0" * 64  # the `prev_hash` of the first record
 

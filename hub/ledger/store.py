@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.decision import Outcome
-from hub.dedupe import Seen
+from hub.core.decision import Outcome
+from hub.core.dedupe import Seen
 from hub.errors import LedgerError
 from hub.ledger.dialect import ADVISORY_LOCK, connect, sqlite_path
 from hub.ledger.records import COLUMNS, COUNT_KEYS, GENESIS, CountRow, Record, chain_hash

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hub.counts import as_json as counts_json
+from hub.report.counts import as_json as counts_json
 from hub.report.figures import DIMENSIONS, EXCHANGES, Figures
 from hub.report.headline import headlines
 from hub.report.language import Lang, period_label

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from hub.decision import Decision
+from hub.core.decision import Decision
 from hub.ledger import CountRow, Ledger
 from hub.report.period import Period
 from schemas.common import Area, Kind

@@ -8,7 +8,7 @@ for the first time (an item crosses once as new, then only as updates); updates 
 
 from __future__ import annotations
 
-from hub.decision import Decision
+from hub.core.decision import Decision
 from hub.report.figures import EXCHANGES, Figures
 from hub.report.language import (
     Lang,

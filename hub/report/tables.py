@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.decision import Decision
+from hub.core.decision import Decision
 from hub.report.figures import EXCHANGES, Figures, order
 from hub.report.language import DECISIONS, DIRECTIONS, KINDS, TEXT, Lang, area_heading, number
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from hub.audit.history import envelope
-from hub.decision import Decision, Outcome
+from hub.core.decision import Decision, Outcome
+from hub.demo.history import envelope
 from hub.ledger import Ledger, Record
 from schemas.common import Area, Kind, Side
 

@@ -15,10 +15,10 @@ from connectors.misp.feed_sink import FeedSink
 from connectors.misp.feed_source import FeedSource
 from connectors.misp.rest_sink import RestSink
 from connectors.misp.rest_source import RestSource
-from connectors.misp.rules import stamp
 from connectors.misp.service import run_sink, run_source
 from connectors.misp.watermark import Watermark
-from hub.keys import write_private_key
+from hub.config.keystore import write_private_key
+from hub.core.misp_release import stamp
 from hub.ledger import Ledger
 from hub.settings import KafkaSettings, Settings, load_settings
 from schemas.common import Side

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.scenario import misp_event
+from hub.demo.scenario import misp_event
 from schemas.common import Side
 from tests.connectors.helpers import hub_settings, write_feed
 

@@ -10,8 +10,8 @@ from connectors import Applied
 from connectors.misp.client import MispClient
 from connectors.misp.rest_source import RestSource
 from connectors.misp.watermark import Watermark
-from hub.broker import free_port
 from hub.errors import ConnectorError
+from hub.kafka.broker import free_port
 from schemas.common import Side
 from tests.connectors.conftest import fixture_event
 

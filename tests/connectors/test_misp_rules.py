@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from connectors.misp.rules import describe, release, stamp
+from hub.core.misp_release import describe, release, stamp
 from tests.connectors.conftest import fixture_event
 
 NATO = frozenset({"nato", "ncirc"})
@@ -113,7 +113,7 @@ def test_stamp_sets_what_misp_sets_on_save():
 
 def test_hub_validation_leaves_the_event_whole():
     from connectors.misp.envelope import envelope
-    from hub.validate import Valid, validate
+    from hub.core.validate import Valid, validate
     from schemas.common import Side
 
     event = fixture_event("existing_event.json")

@@ -12,10 +12,10 @@ import sys
 
 import pytest
 
-from hub.counts import as_json
 from hub.dashboard.server import LOOPBACK, Dashboard
 from hub.errors import LedgerError
 from hub.ledger import Ledger
+from hub.report.counts import as_json
 
 
 def get(server, path, method="GET"):

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hub.counts import DECISIONS
+from hub.report.counts import DECISIONS
 
 pytestmark = pytest.mark.e2e
 CHROMIUM_FLAGS = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.keys import write_private_key
-from hub.scenario import mixed
+from hub.config.keystore import write_private_key
+from hub.demo.scenario import mixed
 from tests.conftest import TEST_KEYS, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +151,7 @@ def test_up_on_the_embedded_broker_then_publish_count_and_stop_without_orphans(t
 
 
 def _valid(raw: bytes) -> bool:
-    from hub.validate import Valid, validate
+    from hub.core.validate import Valid, validate
 
     return isinstance(validate(raw), Valid)
 

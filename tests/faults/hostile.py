@@ -9,8 +9,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.scenario import BASE_TIME, KINDS, ORGS, envelope
-from hub.signing import KEY_HEADER, SIG_HEADER, Signer
+from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer
+from hub.demo.scenario import BASE_TIME, KINDS, ORGS, envelope
 from tests.conftest import TEST_KEYS, TEST_SIGNERS
 
 TEN_MB = 10 * 1024 * 1024

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.broker import free_port, tansu_binary, wait_for_port
-from hub.counts import totals
+from hub.core.route import inbox
+from hub.demo.scenario import mixed
+from hub.kafka.broker import free_port, tansu_binary, wait_for_port
+from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
-from hub.publisher import Publisher
-from hub.route import inbox
-from hub.scenario import mixed
+from hub.report.counts import totals
 from hub.settings import KafkaSettings
 from tests.conftest import TEST_SIGNERS
 from tests.faults.test_crash import sids_on

@@ -20,10 +20,10 @@ import pytest
 
 from connectors.misp.envelope import ORGANISATIONS
 from connectors.misp.sync import BATCH_EVENTS
-from hub.counts import totals
-from hub.keys import write_private_key
+from hub.config.keystore import write_private_key
+from hub.demo.scenario import BASE_TIME, misp_event
 from hub.ledger import Ledger
-from hub.scenario import BASE_TIME, misp_event
+from hub.report.counts import totals
 from schemas.common import Side
 from tests.conftest import TEST_KEYS
 from tests.connectors.helpers import write_feed

@@ -14,10 +14,10 @@ import time
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from hub.counts import totals
+from hub.core.route import DECISIONS, SID_HEADER, inbox
+from hub.demo.scenario import mixed
 from hub.ledger import GENESIS, Ledger
-from hub.route import DECISIONS, SID_HEADER, inbox
-from hub.scenario import mixed
+from hub.report.counts import totals
 from tests.conftest import publish
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]

@@ -12,11 +12,11 @@ from collections import Counter
 
 import pytest
 
-from hub.counts import totals
+from hub.core.route import SID_HEADER
+from hub.demo.scenario import mixed
+from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
-from hub.publisher import Publisher
-from hub.route import SID_HEADER
-from hub.scenario import mixed
+from hub.report.counts import totals
 from hub.settings import KafkaSettings
 from tests.conftest import read_topic, values
 from tests.faults.hostile import CATEGORIES, UNTRUSTED, HeaderTable, huge_string, untrusted

@@ -1,6 +1,6 @@
 """Properties of the pure core over generated items: nothing TLP:RED, unreleasable, unsigned or forged crosses.
 
-The release oracle here is written independently of `hub.policy`: it states what DESIGN invariant 3
+The release oracle here is written independently of `hub.core.policy`: it states what DESIGN invariant 3
 calls provably releasable, and every generated item must cross exactly when it says so.
 """
 
@@ -17,12 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.keys import Keyring
-from hub.pipeline import Submitted, admit, decide_one
-from hub.policy import ReleasePolicy
-from hub.scenario import BASE_TIME, ORGS, envelope
-from hub.signing import KEY_HEADER, SIG_HEADER, Signer, Trust
-from hub.validate import Invalid, Valid, validate
+from hub.config.keystore import load_keyring
+from hub.core.decide import Submitted, admit, decide_one
+from hub.core.keys import Keyring
+from hub.core.policy import ReleasePolicy
+from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer, Trust
+from hub.core.validate import Invalid, Valid, validate
+from hub.demo.scenario import BASE_TIME, ORGS, envelope
 from tests.conftest import TEST_KEYS, write_test_keyring
 
 ITEMS = int(os.environ.get("HUB_PROPERTY_ITEMS", "100000"))  # the issue's figure for property-generated items
@@ -112,7 +113,7 @@ def provably_releasable(checked: Valid) -> bool:
 
 @pytest.mark.slow
 def test_nothing_red_unreleasable_unsigned_or_forged_crosses(tmp_path):
-    trust = Trust(Keyring.load(write_test_keyring(tmp_path / "keyring.json")), required=True)
+    trust = Trust(load_keyring(write_test_keyring(tmp_path / "keyring.json")), required=True)
     seen = {"items": 0, "crossed": 0, "withheld": 0, "rejected": 0}
 
     @settings(

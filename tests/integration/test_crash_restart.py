@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from hub.demo.scenario import mixed
 from hub.ledger import Ledger
-from hub.scenario import mixed
 from tests.conftest import THOUSAND_MIXED, assert_exact_counts, publish, read_topic
 
 pytestmark = pytest.mark.broker

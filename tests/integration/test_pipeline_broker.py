@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from hub.counts import totals
+from hub.demo.scenario import mixed
 from hub.ledger import Ledger
-from hub.scenario import mixed
+from hub.report.counts import totals
 from tests.conftest import THOUSAND_MIXED, assert_exact_counts, publish, read_topic, values
 
 pytestmark = pytest.mark.broker
@@ -25,11 +25,10 @@ async def wait_decisions(ledger_url: str, n: int, timeout: float = 60.0) -> Ledg
     return ledger
 
 
-@pytest.mark.parametrize("engine", ["batch", "faust"])
-async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, start_worker, engine):
+async def test_thousand_mixed_submissions_give_exact_counts(broker, ledger_url, start_worker):
     sc = mixed(total=1000, duplicates=100, updates=50, red=30, malformed_n=20)
-    worker = start_worker(HUB_PIPELINE__ENGINE=engine)
-    assert f"engine: {engine}" in worker.log_path.read_text()
+    worker = start_worker()
+    assert "engine: batch" in worker.log_path.read_text()
     await publish(broker.bootstrap, sc.items)
     ledger = await wait_decisions(ledger_url, 1000)
     assert_exact_counts(ledger, THOUSAND_MIXED)

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from hub.counts import totals
+from hub.core.decide import Submitted
+from hub.core.policy import ReleasePolicy
+from hub.demo.scenario import mixed
 from hub.ledger import Ledger
-from hub.pipeline import Submitted, decide_batch
-from hub.policy import ReleasePolicy
-from hub.scenario import mixed
+from hub.report.counts import totals
+from hub.worker.batch import decide_batch
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)

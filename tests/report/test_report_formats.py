@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hub.audit.history import Span, fill
-from hub.counts import as_json
+from hub.demo.history import Span, fill
 from hub.ledger import Ledger
 from hub.report import build, render, resolve
+from hub.report.counts import as_json
 
 TODAY = date(2026, 11, 22)
 

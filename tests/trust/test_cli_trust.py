@@ -6,7 +6,7 @@ import json
 import random
 
 from hub.cli.main import main
-from hub.scenario import BASE_TIME, envelope
+from hub.demo.scenario import BASE_TIME, envelope
 
 
 def run(capsys, monkeypatch, tmp_path, *argv):

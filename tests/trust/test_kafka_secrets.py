@@ -10,7 +10,7 @@ import sys
 import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
-from hub.kafka import client_kwargs, faust_credentials
+from hub.kafka.config import client_kwargs, faust_credentials
 from hub.settings import KafkaSettings, load_settings
 
 SECRET = "s3cret-Pa55-do-not-log"

@@ -7,9 +7,8 @@ import stat
 
 import pytest
 
+from hub.config.keystore import load_keyring, new_key, read_private_key, signer_from_file
 from hub.errors import ConfigError
-from hub.keys import Keyring, new_key, read_private_key
-from hub.signing import Signer
 from schemas.common import Side
 
 
@@ -17,10 +16,10 @@ def test_a_new_key_is_registered_and_its_private_half_is_owner_only(tmp_path):
     ring_path = tmp_path / "keyring.json"
     key, pem = new_key(ring_path, tmp_path / "keys", "CERT-EU", Side.EU)
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-    ring = Keyring.load(ring_path)
+    ring = load_keyring(ring_path)
     assert ring.get(key.key_id) == key
     assert (key.org, key.side) == ("CERT-EU", Side.EU)
-    assert Signer.from_file(pem).key_id == key.key_id
+    assert signer_from_file(pem).key_id == key.key_id
     assert "PRIVATE" not in ring_path.read_text()
 
 
@@ -28,11 +27,11 @@ def test_keys_accumulate_in_one_keyring(tmp_path):
     ring_path = tmp_path / "keyring.json"
     a, _ = new_key(ring_path, tmp_path, "CERT-EU", Side.EU)
     b, _ = new_key(ring_path, tmp_path, "NCIRC", Side.NATO)
-    assert set(Keyring.load(ring_path).keys) == {a.key_id, b.key_id}
+    assert set(load_keyring(ring_path).keys) == {a.key_id, b.key_id}
 
 
 def test_an_absent_keyring_is_empty(tmp_path):
-    assert Keyring.load(tmp_path / "none.json").keys == {}
+    assert load_keyring(tmp_path / "none.json").keys == {}
 
 
 @pytest.mark.parametrize(
@@ -48,7 +47,7 @@ def test_a_broken_keyring_is_a_config_error(tmp_path, content, problem):
     path = tmp_path / "keyring.json"
     path.write_text(content)
     with pytest.raises(ConfigError, match=problem):
-        Keyring.load(path)
+        load_keyring(path)
 
 
 def test_a_key_id_that_does_not_match_its_public_key_is_refused(tmp_path):
@@ -58,7 +57,7 @@ def test_a_key_id_that_does_not_match_its_public_key_is_refused(tmp_path):
     doc["keys"][0]["id"] = "0" * 16
     path.write_text(json.dumps(doc))
     with pytest.raises(ConfigError, match="does not match its public key"):
-        Keyring.load(path)
+        load_keyring(path)
 
 
 def test_a_file_that_is_not_an_ed25519_key_is_refused(tmp_path):

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from hub.config.policy_file import DEFAULT_POLICY_TOML, parse_policy
+from hub.core.policy import ReleasePolicy, explain, release_check
+from hub.demo.scenario import BASE_TIME, envelope
 from hub.errors import ConfigError
-from hub.policy import ReleasePolicy, explain, release_check
-from hub.policy_file import DEFAULT_POLICY_TOML, parse_policy
-from hub.scenario import BASE_TIME, envelope
 from schemas.envelope import SUBMISSION
 
 

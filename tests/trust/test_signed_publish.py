@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.scenario import BASE_TIME, envelope
+from hub.demo.scenario import BASE_TIME, envelope
 
 pytestmark = pytest.mark.e2e
 

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.keys import Keyring
+from hub.config.keystore import load_keyring
+from hub.core.decide import Submitted, admit
+from hub.core.policy import ReleasePolicy
+from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer, Trust, signed_message
+from hub.core.validate import Invalid, Valid
+from hub.demo.scenario import BASE_TIME, ORGS, envelope
 from hub.ledger import Ledger
-from hub.pipeline import Submitted, admit, decide_batch
-from hub.policy import ReleasePolicy
-from hub.scenario import BASE_TIME, ORGS, envelope
-from hub.signing import KEY_HEADER, SIG_HEADER, Signer, Trust, signed_message
-from hub.validate import Invalid, Valid
+from hub.worker.batch import decide_batch
 from tests.conftest import TEST_KEYS, TEST_SIGNERS, write_test_keyring
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
@@ -25,7 +26,7 @@ EU_ORG = ORGS["EU"]["assessment"]
 
 @pytest.fixture
 def trust(tmp_path):
-    return Trust(Keyring.load(write_test_keyring(tmp_path / "keyring.json")), required=True)
+    return Trust(load_keyring(write_test_keyring(tmp_path / "keyring.json")), required=True)
 
 
 def item(kind="assessment", origin="EU", **changes) -> bytes:

@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.canonical import canonical_bytes, canonical_of_json
+from hub.core.canonical import canonical_bytes, canonical_of_json
 
 json_values = st.recursive(
     st.none()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from hub.canonical import content_hash
-from hub.dedupe import Seen, dedupe
-from hub.scenario import BASE_TIME, envelope, updated
+from hub.core.canonical import content_hash
+from hub.core.dedupe import Seen, dedupe
+from hub.demo.scenario import BASE_TIME, envelope, updated
 from schemas.common import Side
 from schemas.envelope import SUBMISSION
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymisp import MISPEvent
 
-from hub.scenario import BASE_TIME, envelope, misp_event
-from hub.validate import Invalid, Valid, validate
+from hub.core.validate import Invalid, Valid, validate
+from hub.demo.scenario import BASE_TIME, envelope, misp_event
 from schemas.misp_fast import ACCEPTED, UNSURE, check_event
 from tests.conftest import MISP_FIXTURES
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from hub.core.decide import Submitted
+from hub.core.policy import ReleasePolicy
+from hub.core.route import route
+from hub.demo.scenario import mixed
 from hub.ledger import Ledger
-from hub.pipeline import Submitted, decide_batch
-from hub.policy import ReleasePolicy
-from hub.route import route
-from hub.scenario import mixed
+from hub.worker.batch import decide_batch
 from tests.conftest import THOUSAND_MIXED, assert_exact_counts
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
@@ -71,7 +72,7 @@ def test_outputs_go_to_the_counterpart_inbox_with_machine_tags(ledger):
     sc = mixed(total=12, duplicates=0, updates=0, red=0, malformed_n=0)
     done = run(ledger, sc.items)
     for p, raw in zip(done, sc.items, strict=True):
-        outs = {o.topic: o for o in route(p.outcome, p.record, raw)}
+        outs = {o.topic: o for o in route(p.outcome, p.record.seq, p.record.as_json(), raw)}
         origin = json.loads(raw)["origin"]
         inbox = "nato.inbox" if origin == "EU" else "eu.inbox"
         assert set(outs) == {"hub.decisions", inbox}
@@ -83,7 +84,7 @@ def test_outputs_go_to_the_counterpart_inbox_with_machine_tags(ledger):
 
 def test_rejected_output_carries_the_item_and_reason(ledger):
     done = decide_batch(ledger, [Submitted("bad", b"\xff{")], ReleasePolicy(), NOW)
-    outs = route(done[0].outcome, done[0].record, b"\xff{")
+    outs = route(done[0].outcome, done[0].record.seq, done[0].record.as_json(), b"\xff{")
     body = json.loads(next(o for o in outs if o.topic == "hub.rejected").value)
     assert body["reason"] == "not valid UTF-8 at byte 0"
     assert body["item_base64"] == "/3s="

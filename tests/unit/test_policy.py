@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from hub.policy import ReleasePolicy, release_check
-from hub.scenario import BASE_TIME, envelope
+from hub.core.policy import ReleasePolicy, release_check
+from hub.demo.scenario import BASE_TIME, envelope
 from schemas.envelope import SUBMISSION
 
 POLICY = ReleasePolicy()
@@ -99,7 +99,7 @@ def test_misp_event_tlp_red_tag_blocks_it():
 def test_misp_event_level_distribution_5_is_invalid():
     import json
 
-    from hub.validate import Invalid, validate
+    from hub.core.validate import Invalid, validate
 
     doc = envelope(random.Random(4), "misp_event", "EU", BASE_TIME)
     doc["payload"]["Event"]["distribution"] = "5"

@@ -29,7 +29,7 @@ def _types(node: object) -> set[str]:
 
 
 def test_no_model_declares_a_float():
-    # `hub.canonical.content_hash(plain=True)` skips the float check for documents without floats:
+    # `hub.core.canonical.content_hash(plain=True)` skips the float check for documents without floats:
     # that holds only while no field turns an integer into a float. Add one and this fails.
     import json
 

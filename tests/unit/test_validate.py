@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from hub.canonical import content_hash
-from hub.scenario import BASE_TIME, envelope, misp_event
-from hub.validate import Invalid, Valid, validate
+from hub.core.canonical import content_hash
+from hub.core.validate import Invalid, Valid, validate
+from hub.demo.scenario import BASE_TIME, envelope, misp_event
 
 
 def good(kind: str = "assessment") -> dict:

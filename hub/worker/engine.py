@@ -1,16 +1,24 @@
-"""The batch engine: `hub.submitted` read with aiokafka's `getmany`, decided, sent, then committed.
+"""The batch engine: `hub.submitted` read in batches, decided, sent, then committed.
 
 Faust's agent machinery costs ~140 µs per event on this machine class (a Faust agent that only
 reads tops out near 7,000 messages/s, a bare aiokafka consumer passes 100,000/s). The hub decides
 whole batches anyway, so this engine skips the per-event layer: one `getmany` gives a batch, the
-core decides and records it in the ledger's thread, its outputs are produced, and once every one
-is acknowledged the batch's offsets may be committed (in batch order, every 0.5 s at most; the
+`decide` coroutine it is given decides and records it, its outputs are produced, and once every
+one is acknowledged the batch's offsets may be committed (in batch order, every 0.5 s at most; the
 next batch is decided meanwhile). A crash replays the batches of the last ~0.5 s; a rebalance
 waits for them to commit. The ledger's unique submission ids keep a replay from being counted
 twice.
 
-It runs as a service the Faust app depends on (connectors, signals and logging stay Faust's), in its
-own consumer group `<app_id>.batch`: Faust's consumer joins `<app_id>` with its own assignor.
+Invariant: an offset is committed only after its batch's decisions are in the ledger (`decide`
+returned) and the broker acknowledged every one of its outputs.
+
+It reaches Kafka only through the `Consumer` and `Producer` protocols (`hub.worker.clients`):
+aiokafka's clients in production, an in-memory pair in tests. It runs as a service the Faust app
+depends on, in its own consumer group `<app_id>.batch`.
+
+    engine = BatchEngine(decide, settings, bootstrap, on_assigned=lambda partitions: None)
+    await engine.start()  # reads, decides, sends and commits until stopped
+    await engine.stop()  # the batches in flight finish and commit first
 """
 
 from __future__ import annotations
@@ -20,27 +28,25 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 
+from hub.core.decide import Submitted
+from hub.core.route import SUBMITTED, Output
 from hub.errors import LedgerError
-from hub.kafka import COMPRESSION, MAX_MESSAGE_BYTES, MAX_RECORD_BYTES, client_kwargs
-from hub.pipeline import Submitted
-from hub.publisher import Backoff
-from hub.route import SUBMITTED, Output
-
-if TYPE_CHECKING:
-    from hub.app import HubWorker
+from hub.kafka.config import COMMIT_INTERVAL_S
+from hub.kafka.errors import describe
+from hub.kafka.publisher import Backoff
+from hub.settings import Settings
+from hub.worker.clients import Clients, Consumer, KafkaClients, Producer
 
 log = logging.getLogger("hub.worker")
-PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
-PRODUCER_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway
-FETCH_MAX_WAIT_MS = 10  # Tansu holds an empty fetch for the whole wait even when records arrive
-COMMIT_EVERY_S = 0.5  # Faust's default too: a crash replays at most ~0.5 s of decided input (re-sent, never recounted)
 STILL_FAILING_S = 300.0  # after this long, each retry is logged as an error, not a warning
+Decide = Callable[[list[Submitted]], Awaitable[list[Output]]]
+OnAssigned = Callable[[list[int]], None]
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
@@ -54,50 +60,37 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka sh
             await self.engine.settled()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.engine.hub.on_assigned(sorted(tp.partition for tp in assigned))
+        self.engine.on_assigned(sorted(tp.partition for tp in assigned))
 
 
 class BatchEngine(Service):
-    """Consumes `hub.submitted` in batches for a `HubWorker`."""
+    """Consumes `hub.submitted` in batches: `decide` each, send its outputs, commit in batch order."""
 
-    def __init__(self, hub: HubWorker, bootstrap: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        decide: Decide,
+        settings: Settings,
+        bootstrap: str,
+        on_assigned: OnAssigned = lambda _: None,
+        clients: Clients | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.hub = hub
-        self.bootstrap = bootstrap
+        self.decide = decide
+        self.settings = settings
+        self.on_assigned = on_assigned
+        self.clients = clients or KafkaClients(settings, bootstrap)
         self.in_flight = asyncio.Lock()
-        self.consumer: AIOKafkaConsumer | None = None
-        self.producer: AIOKafkaProducer | None = None
+        self.consumer: Consumer | None = None
+        self.producer: Producer | None = None
         self._finishing: asyncio.Future[None] | None = None  # the last batch's acknowledgements and commit
         self._acked: dict[TopicPartition, int] = {}  # next offsets whose batches are recorded and acknowledged
         self._committed_at = time.monotonic()
 
     async def on_start(self) -> None:
         """Connect the producer and the consumer, then start the loop."""
-        s = self.hub.settings
-        k, common = s.kafka, client_kwargs(s.kafka, self.bootstrap)
-        self.producer = AIOKafkaProducer(
-            **common,
-            client_id=f"{s.app_id}-batch",
-            acks="all",
-            compression_type=COMPRESSION,
-            max_batch_size=PRODUCER_BATCH_BYTES,
-            linger_ms=PRODUCER_LINGER_MS,
-            max_request_size=MAX_RECORD_BYTES,
-        )
-        self.consumer = AIOKafkaConsumer(
-            **common,
-            client_id=f"{s.app_id}-batch",
-            group_id=f"{s.app_id}.batch",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=int(k.session_timeout * 1000),
-            heartbeat_interval_ms=int(max(0.1, k.session_timeout / 6) * 1000),
-            rebalance_timeout_ms=int(max(2.0, k.session_timeout) * 1000),
-            max_poll_records=s.pipeline.batch_size,
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-            fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
-        )
+        self.producer = self.clients.producer()
+        self.consumer = self.clients.consumer()
         await self.producer.start()
         self.consumer.subscribe([SUBMITTED], listener=_Listener(self))
         await self.consumer.start()
@@ -127,11 +120,10 @@ class BatchEngine(Service):
 
     async def _consume(self) -> None:
         assert self.consumer is not None  # noqa: S101 - set in on_start
-        within_ms = int(self.hub.settings.pipeline.batch_within_s * 1000)
+        p = self.settings.pipeline
+        within_ms = int(p.batch_within_s * 1000)
         while not self.should_stop:
-            fetched = await self.consumer.getmany(
-                timeout_ms=within_ms, max_records=self.hub.settings.pipeline.batch_size
-            )
+            fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=p.batch_size)
             if fetched and not self.should_stop:
                 async with self.in_flight:
                     await self._process(fetched)
@@ -142,7 +134,7 @@ class BatchEngine(Service):
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
         batch = [Submitted.of(r.headers, r.partition, r.offset, r.value) for rs in fetched.values() for r in rs]
-        outputs = await _retrying("the ledger", LedgerError, lambda: self.hub.decide(batch))
+        outputs = await _retrying("the ledger", LedgerError, lambda: self.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
         if self._finishing is not None and self._finishing.done():
@@ -160,12 +152,12 @@ class BatchEngine(Service):
         try:
             await asyncio.gather(*acks)
         except KafkaError as exc:
-            log.warning("the broker failed an output (%s); sending the batch's outputs again", exc)
+            log.warning("the broker failed an output (%s); sending the batch's outputs again", describe(exc))
             await _retrying("the broker", KafkaError, lambda: self._delivered(outputs))
         if previous is not None:
             await previous  # offsets advance in batch order
         self._acked.update(offsets)
-        if time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
+        if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
             await self._commit()
 
     async def _commit(self) -> None:
@@ -199,5 +191,6 @@ async def _retrying(what: str, errors: type[Exception], attempt: Callable[[], Aw
             delay = backoff.next_delay() or 0.0  # never None without a budget
             failing = time.monotonic() - since
             level = logging.ERROR if failing > STILL_FAILING_S else logging.WARNING
-            log.log(level, "%s failed for %.0f s (%s); retrying the batch in %.1f s", what, failing, exc, delay)
+            shown = describe(exc) if isinstance(exc, KafkaError) else exc
+            log.log(level, "%s failed for %.0f s (%s); retrying the batch in %.1f s", what, failing, shown, delay)
             await asyncio.sleep(delay)

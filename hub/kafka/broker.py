@@ -69,6 +69,7 @@ class EmbeddedBroker:
 
     host: str = "127.0.0.1"
     port: int = 0
+    log_level: str = "error"  # Tansu's RUST_LOG (the settings' `broker_log`)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -83,7 +84,7 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         cmd = [tansu_binary(), "broker", "--listener-url", url]
         cmd += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-        env = {**os.environ, "RUST_LOG": os.environ.get("HUB_BROKER_LOG", "error")}
+        env = {**os.environ, "RUST_LOG": self.log_level}
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
             stdout=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from hub.decision import Decision
+from hub.core.decision import Decision
 from hub.ledger import CountRow
 
 DECISIONS = [d.value for d in Decision]

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.canonical import content_hash
-from hub.decision import UNKNOWN
-from hub.tag import unknown_disarm_techniques, unknown_taxonomy_tags
+from hub.core.canonical import content_hash
+from hub.core.decision import UNKNOWN
+from hub.core.tag import unknown_disarm_techniques, unknown_taxonomy_tags
 from schemas.common import Area, Kind, Side
 from schemas.envelope import SUBMISSION, Envelope
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.decision import Decision, Outcome
+from hub.core.decision import Decision, Outcome
+from hub.demo.scenario import ORGS
 from hub.ledger import Ledger
-from hub.scenario import ORGS
 from schemas.common import Area, Kind, Side
 from schemas.envelope import AssessmentEnvelope, Envelope, MispEventEnvelope, StratcomNoteEnvelope
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hub.decision import Decision, Outcome
-from hub.ledger import Record
+from hub.core.decision import Decision, Outcome
 
 SUBMITTED = "hub.submitted"
 REJECTED = "hub.rejected"
@@ -38,17 +38,17 @@ def _raw_item(raw: bytes) -> dict[str, str]:
         return {"item_base64": base64.b64encode(raw).decode("ascii")}
 
 
-def route(outcome: Outcome, record: Record, raw: bytes) -> list[Output]:
-    """The messages one decision produces: inbox or rejected topic, and the decision record."""
+def route(outcome: Outcome, seq: int, record: Mapping[str, object], raw: bytes) -> list[Output]:
+    """The messages one decision produces: inbox or rejected topic, and its ledger record (`seq`, as JSON)."""
     sid = outcome.submission_id
     headers = ((SID_HEADER, sid.encode()), (DECISION_HEADER, outcome.decision.value.encode()))
-    out = [Output(DECISIONS, sid.encode(), json.dumps(record.as_json()).encode(), headers)]
+    out = [Output(DECISIONS, sid.encode(), json.dumps(record).encode(), headers)]
     env = outcome.envelope
     if outcome.crosses and env is not None:
         delivered = env.model_copy(update={"tags": outcome.tags, "content_hash": outcome.content_hash})
         topic = inbox(env.origin.counterpart.value)
         out.append(Output(topic, env.key.encode(), delivered.model_dump_json().encode(), headers))
     elif outcome.decision is Decision.REJECTED:
-        body = {"submission_id": sid, "reason": outcome.reason, "seq": record.seq, **_raw_item(raw)}
+        body = {"submission_id": sid, "reason": outcome.reason, "seq": seq, **_raw_item(raw)}
         out.append(Output(REJECTED, None, json.dumps(body, ensure_ascii=False).encode(), headers))
     return out

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from hub.broker import EmbeddedBroker
-from hub.kafka import ensure_topics
+from hub.kafka.broker import EmbeddedBroker
+from hub.kafka.topics import ensure_topics
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from hub.worker.app import Task
 
 log = logging.getLogger("hub")
 
@@ -22,25 +26,30 @@ def kafka_bootstrap(settings: Settings) -> Iterator[str]:
         log.info("broker: Kafka at %s", settings.kafka.bootstrap)
         yield settings.kafka.bootstrap
         return
-    with EmbeddedBroker() as broker:
+    with EmbeddedBroker(log_level=settings.broker_log) as broker:
         log.info("broker: embedded Tansu at %s (memory storage)", broker.bootstrap)
         yield broker.bootstrap
 
 
-def run_worker(settings: Settings, on_broker: Callable[[str | None], None] = lambda _: None) -> None:
+def run_worker(
+    settings: Settings,
+    on_broker: Callable[[str | None], None] = lambda _: None,
+    tasks: Callable[[str], Sequence[Task]] = lambda _: (),
+) -> None:
     """`hub up`: the broker if needed, the topics, and the Faust worker until stopped.
 
-    `on_broker` is told the embedded broker's address once it answers, and None when it stops.
+    `on_broker` is told the embedded broker's address once it answers, and None when it stops;
+    `tasks` gives, for the broker's address, the extra tasks the worker runs (the connectors).
     """
     import faust
 
-    from hub.app import HubWorker
+    from hub.worker.app import HubWorker
 
     with kafka_bootstrap(settings) as bootstrap:
         if settings.kafka.embedded:
             on_broker(bootstrap)
         asyncio.run(ensure_topics(settings.kafka, bootstrap))
-        hub = HubWorker(settings, bootstrap)
+        hub = HubWorker(settings, bootstrap, tasks(bootstrap))
         log.info("ledger: %s", _redact(settings.ledger))
         worker = faust.Worker(hub.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
         try:

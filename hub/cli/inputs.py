@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from hub.core.validate import Invalid, validate
 from hub.errors import InputError
-from hub.validate import Invalid, validate
 
 
 def read_items(source: str) -> list[bytes]:

@@ -16,15 +16,14 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 
-from hub.canonical import canonical_of_json
-from hub.keys import Keyring, RegisteredKey, key_id, read_private_key
-from hub.validate import Hint, Invalid, Valid, read_hint
+from hub.core.canonical import canonical_of_json
+from hub.core.keys import Keyring, RegisteredKey, key_id
+from hub.core.validate import Hint, Invalid, Valid, read_hint
 from schemas.common import Side
 from schemas.envelope import Envelope
 
@@ -65,11 +64,6 @@ class Signer:
     def of(cls, private_key: Ed25519PrivateKey) -> Signer:
         """A signer for `private_key`, its id derived from the public key."""
         return cls(key_id(private_key.public_key()), private_key)
-
-    @classmethod
-    def from_file(cls, path: Path) -> Signer:
-        """A signer from a PEM private key file written by `hub keys new`."""
-        return cls.of(read_private_key(path))
 
     def sign(self, raw: bytes) -> bytes:
         """The Ed25519 signature of `raw`'s signed message."""

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.core.policy import DEFAULT_RECIPIENTS, RELEASABLE_MISP_DISTRIBUTIONS, DestinationRules, ReleasePolicy
 from hub.errors import ConfigError
-from hub.policy import DEFAULT_RECIPIENTS, RELEASABLE_MISP_DISTRIBUTIONS, DestinationRules, ReleasePolicy
 from hub.settings import Settings
 from schemas.common import Side
 from schemas.markings import Pap, Tlp, parse_pap, parse_tlp

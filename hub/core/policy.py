@@ -1,7 +1,7 @@
 """Release policy: what may cross to the counterpart. It fails closed (DESIGN invariant 3).
 
 The policy is a list of named rules checked in order against the rules of the item's destination
-(`DestinationRules`, built in or read from a TOML file by `hub.policy_file`). `release_check`
+(`DestinationRules`, built in or read from a TOML file by `hub.config.policy_file`). `release_check`
 returns None when the item is provably releasable to the destination, otherwise the first rule
 that withholds it and a reason a person can act on; `explain` runs every rule, for `hub policy explain`.
 """

@@ -17,17 +17,18 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from hub.core.route import SID_HEADER, SUBMITTED
+from hub.core.signing import SignsSubmissions
 from hub.errors import BrokerError
-from hub.kafka import COMPRESSION, MAX_RECORD_BYTES, client_kwargs, ensure_topics
-from hub.route import SID_HEADER, SUBMITTED
+from hub.kafka.config import PUBLISHER_LINGER_MS, producer_kwargs
+from hub.kafka.errors import describe
+from hub.kafka.topics import ensure_topics
 from hub.settings import KafkaSettings
-from hub.signing import SignsSubmissions
 
-LINGER_MS = 5  # batches sends of a burst together at no visible latency cost
 RETRY_FIRST_S = 0.5  # first wait after a failed send; doubles on each failure
 RETRY_MAX_S = 8.0  # longest single wait, so a restored broker is noticed within seconds
 RETRY_FOR_S = 120.0  # total retry budget: outlasts a broker restart or a short network cut
-log = logging.getLogger("hub.publisher")
+log = logging.getLogger("hub.kafka.publisher")
 
 
 def item_key(raw: bytes) -> bytes | None:
@@ -64,13 +65,7 @@ class Publisher:
         self.signer = signer
         self.retry_for_s = retry_for_s
         self.retries = 0  # how many times a send or the start-up was retried, for tests and logs
-        self.producer = AIOKafkaProducer(
-            **client_kwargs(kafka, bootstrap),
-            acks="all",
-            linger_ms=LINGER_MS,
-            max_request_size=MAX_RECORD_BYTES,
-            compression_type=COMPRESSION,
-        )
+        self.producer = AIOKafkaProducer(**producer_kwargs(kafka, bootstrap, PUBLISHER_LINGER_MS))
 
     async def __aenter__(self) -> Publisher:
         await self._with_retry(lambda: ensure_topics(self.kafka, self.bootstrap), f"Kafka at {self.bootstrap}")
@@ -89,7 +84,7 @@ class Publisher:
                 await op()
                 return
             except (KafkaError, BrokerError) as exc:
-                await self._wait(backoff, f"{what}: {exc}")
+                await self._wait(backoff, f"{what}: {exc if isinstance(exc, BrokerError) else describe(exc)}")
 
     async def _wait(self, backoff: Backoff, problem: str) -> None:
         delay = backoff.next_delay()
@@ -114,7 +109,8 @@ class Publisher:
         while pending:
             pending, problem = await self._send(messages, pending)
             if pending:
-                await self._wait(backoff, f"publishing {len(pending)} to {SUBMITTED} failed: {problem}")
+                why = describe(problem) if problem is not None else "not acknowledged"
+                await self._wait(backoff, f"publishing {len(pending)} to {SUBMITTED} failed: {why}")
         return ids
 
     async def _send(

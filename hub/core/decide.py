@@ -1,27 +1,31 @@
-"""The batch core: validate, deduplicate, tag, apply the release policy, and record each decision once.
+"""The decisions of one batch, as pure functions: admit, deduplicate, apply the release policy, tag.
 
-`decide_batch` is what every engine calls with the raw messages of one batch. Validation runs
-outside the ledger's lock; the decisions and their records are made inside one transaction.
-A submission the ledger already holds (a replay after a crash) is not decided again: its
-recorded decision is returned so its output can be re-sent (at least once), never re-counted.
+`decide_all` takes what the ledger already knows about a batch (`Known`: decided submission ids,
+the dedupe state of its keys, the owners of its content hashes) and returns the fresh outcomes and
+the state they change. It touches no database and no broker: the worker's ledger transaction
+(`hub.worker.batch.decide_batch`) reads `Known`, calls it, and appends what it returns. A
+submission already decided (a replay after a crash) is not decided again.
+
+    known = Known(decided=frozenset(), state={}, owners={})
+    decided = decide_all(batch, admit_all(batch, trust), known, ReleasePolicy())
+    decided.fresh[0].decision  # Decision.DELIVERED
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 
-from hub.decision import Decision, Outcome
-from hub.dedupe import Seen, dedupe
-from hub.keys import RegisteredKey
-from hub.ledger import Ledger, Record
-from hub.policy import ReleasePolicy, release_check
-from hub.route import SID_HEADER
-from hub.signing import Trust
-from hub.tag import machine_tags
-from hub.validate import Invalid, Valid, validate
+from hub.core.decision import Decision, Outcome
+from hub.core.dedupe import Seen, dedupe
+from hub.core.keys import RegisteredKey
+from hub.core.misp_release import release_envelope
+from hub.core.policy import ReleasePolicy, release_check
+from hub.core.route import SID_HEADER
+from hub.core.signing import Trust
+from hub.core.tag import machine_tags
+from hub.core.validate import Invalid, Valid, validate
 from schemas.common import Kind
 from schemas.envelope import Envelope, MispEventEnvelope
 
@@ -57,19 +61,10 @@ def submission_id(headers: tuple[tuple[str, bytes], ...], partition: int, offset
     return f"raw:{hashlib.sha256(value).hexdigest()[:32]}:{partition}:{offset}"
 
 
-@dataclass(frozen=True)
-class Processed:
-    """A submission's outcome, its ledger record, and whether it was decided in an earlier run."""
-
-    outcome: Outcome
-    record: Record
-    replayed: bool
-
-
 def decide_one(
     sid: str, checked: Valid | Invalid, prior: Seen | None, owner: str | None, policy: ReleasePolicy
 ) -> Outcome:
-    """The decision for one checked submission given its key's prior state (pure)."""
+    """The decision for one checked submission given its key's prior state."""
     if isinstance(checked, Invalid):
         hint = (checked.hint.kind, checked.hint.area, checked.hint.origin)
         return Outcome(sid, Decision.REJECTED, checked.reason, checked.rule, hint=hint)
@@ -86,11 +81,9 @@ def decide_one(
 
 
 def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:
-    """What crosses: a MISP event shaped by MISP's per-hop rules, its hash, and what was stripped (pure)."""
+    """What crosses: a MISP event shaped by MISP's per-hop rules, its hash, and what was stripped."""
     if not isinstance(env, MispEventEnvelope):
         return env, digest, ""
-    from connectors.misp.release import release_envelope
-
     return release_envelope(env, digest, policy.names(env.origin.counterpart))
 
 
@@ -103,15 +96,26 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
     return Seen(env.version, outcome.content_hash, env.origin, delivered)
 
 
-def replayed_outcome(record: Record, checked: Valid | Invalid, policy: ReleasePolicy | None = None) -> Outcome:
+@dataclass(frozen=True)
+class Recorded:
+    """The fields of a recorded decision that its re-sent output needs."""
+
+    submission_id: str
+    decision: str
+    reason: str
+    rule: str
+    content_hash: str | None
+
+
+def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: ReleasePolicy | None = None) -> Outcome:
     """Rebuild a recorded decision's outcome so its output can be sent again."""
     env = checked.envelope if isinstance(checked, Valid) else None
-    if env is not None and policy is not None and record.decision in ("delivered", "updated"):
-        env = released(env, record.content_hash or "", policy)[0]  # the same bytes as the first time
-    tags = machine_tags(env) if env is not None and record.decision in ("delivered", "updated") else ()
-    return Outcome(
-        record.submission_id, Decision(record.decision), record.reason, record.rule, env, record.content_hash, tags
-    )
+    crosses = recorded.decision in (Decision.DELIVERED, Decision.UPDATED)
+    if env is not None and policy is not None and crosses:
+        env = released(env, recorded.content_hash or "", policy)[0]  # the same bytes as the first time
+    tags = machine_tags(env) if env is not None and crosses else ()
+    decision = Decision(recorded.decision)
+    return Outcome(recorded.submission_id, decision, recorded.reason, recorded.rule, env, recorded.content_hash, tags)
 
 
 def admit(item: Submitted, trust: Trust | None) -> Valid | Invalid:
@@ -139,44 +143,49 @@ def _claims(key: RegisteredKey | Invalid | None, checked: Valid | Invalid, trust
     return trust.check_claims(checked, key)
 
 
-def decide_batch(
-    ledger: Ledger, batch: Sequence[Submitted], policy: ReleasePolicy, now: datetime, trust: Trust | None = None
-) -> list[Processed]:
-    """Decide and record one batch; returns one Processed per submission, in order.
+@dataclass(frozen=True)
+class Known:
+    """What the ledger already holds for one batch: decided ids, the keys' dedupe state, hash owners."""
 
-    `trust` checks signatures; the worker always passes it, core tests may leave it out.
-    """
-    checked = admit_all(batch, trust)
+    decided: frozenset[str]
+    state: Mapping[str, Seen]
+    owners: Mapping[str, str]  # content hash -> key of an item that has it (assessments and notes)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A batch's fresh outcomes, in order, and the dedupe state they change."""
+
+    fresh: list[Outcome]
+    changed: dict[str, Seen] = field(default_factory=dict)
+
+
+def lookups(checked: Sequence[Valid | Invalid]) -> tuple[list[str], list[str]]:
+    """The item keys and the content hashes whose ledger state `decide_all` needs."""
     valid = [c for c in checked if isinstance(c, Valid)]
-    with ledger.transaction():
-        done = ledger.decided(item.submission_id for item in batch)
-        state = ledger.seen(c.envelope.key for c in valid)
-        owners = ledger.hash_owners(c.content_hash for c in valid if c.envelope.kind is not Kind.MISP_EVENT)
-        fresh: list[Outcome] = []
-        changed: dict[str, Seen] = {}
-        sids: set[str] = set()
-        for item, c in zip(batch, checked, strict=True):
-            if item.submission_id in done or item.submission_id in sids:
-                continue  # decided in an earlier run, or sent twice in this batch: decide once
-            sids.add(item.submission_id)
-            key = c.envelope.key if isinstance(c, Valid) else None
-            prior = state.get(key) if key else None
-            owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
-            outcome = decide_one(item.submission_id, c, prior, owner, policy)
-            fresh.append(outcome)
-            new = next_state(outcome, prior)
-            if key and new is not None:
-                state[key] = changed[key] = new
-                owners.setdefault(new.content_hash, key)
-        records = {r.submission_id: r for r in ledger.append(fresh, changed, now)}
-    by_sid = {o.submission_id: o for o in fresh}
-    result = []
+    keys = [c.envelope.key for c in valid]
+    hashes = [c.content_hash for c in valid if c.envelope.kind is not Kind.MISP_EVENT]
+    return keys, hashes
+
+
+def decide_all(
+    batch: Sequence[Submitted], checked: Sequence[Valid | Invalid], known: Known, policy: ReleasePolicy
+) -> Decided:
+    """Decide every submission of `batch` not already decided, each once, in order."""
+    state, owners = dict(known.state), dict(known.owners)
+    decided = Decided([])
+    sids: set[str] = set()
     for item, c in zip(batch, checked, strict=True):
-        sid = item.submission_id
-        if sid in done:
-            readable = c if isinstance(c, Valid) else validate(item.value)  # the keyring may have changed since
-            result.append(Processed(replayed_outcome(done[sid], readable, policy), done[sid], True))
-        else:
-            result.append(Processed(by_sid[sid], records[sid], sid not in sids))
-            sids.discard(sid)  # a second copy of this sid in the batch is a replay
-    return result
+        if item.submission_id in known.decided or item.submission_id in sids:
+            continue  # decided in an earlier run, or sent twice in this batch: decide once
+        sids.add(item.submission_id)
+        key = c.envelope.key if isinstance(c, Valid) else None
+        prior = state.get(key) if key else None
+        owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
+        outcome = decide_one(item.submission_id, c, prior, owner, policy)
+        decided.fresh.append(outcome)
+        new = next_state(outcome, prior)
+        if key and new is not None:
+            state[key] = decided.changed[key] = new
+            owners.setdefault(new.content_hash, key)
+    return decided

@@ -1,6 +1,6 @@
 """MISP's sharing rules below event level, as pure functions over the event JSON.
 
-The hub's release policy (`hub/policy.py`) decides whether an event may cross at all. What crosses
+The hub's release policy (`hub/core/policy.py`) decides whether an event may cross at all. What crosses
 is then shaped here, the way MISP's own server sync shapes a pulled event:
 
 - distribution 1 (community only) becomes 0 and 2 (connected communities) becomes 1 on each hop;
@@ -21,6 +21,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from hub.core.canonical import content_hash
+from schemas.envelope import MispEventEnvelope
+from schemas.misp_event import MispEvent
 
 Json = dict[str, Any]
 
@@ -179,3 +183,21 @@ def stamp(event: Json, now: int) -> Json:
         for attribute in obj.get("Attribute") or ():
             _stamp_part(attribute, ts)
     return event
+
+
+def release_envelope(
+    envelope: MispEventEnvelope, digest: str, destination: frozenset[str]
+) -> tuple[MispEventEnvelope, str, str]:
+    """The envelope as it may reach `destination`, its content hash, and a note of what was stripped.
+
+    Called once the release policy has let an event cross, and again when a recorded delivery is
+    re-sent after a crash, so both send the same bytes.
+    """
+    body = envelope.payload.Event
+    shaped, stripped = release(body, destination)
+    if shaped is body:
+        return envelope, digest, ""
+    # The shaped event is a subset of one PyMISP already loaded: no need to check it again.
+    payload = MispEvent.model_construct(Event=shaped)
+    released = envelope.model_copy(update={"payload": payload})
+    return released, content_hash(released), describe(stripped)

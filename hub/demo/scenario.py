@@ -16,9 +16,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.decision import Decision
-from hub.keys import new_key
-from hub.signing import Signer, SignerSet
+from hub.config.keystore import new_key
+from hub.core.decision import Decision
+from hub.core.signing import Signer, SignerSet
 from schemas.common import Side
 
 BASE_TIME = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)

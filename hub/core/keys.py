@@ -1,0 +1,102 @@
+"""The key registry: which Ed25519 public key speaks for which organisation on which side.
+
+A keyring holds public keys only. A key id is derived from the public key, so a private key alone
+is enough to sign. Reading and writing keyring and key files is `hub.config.keystore`'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.signing import VerifyKey
+
+from hub.errors import ConfigError
+from schemas.common import Side
+
+KEY_ID_HEX = 16  # 64 bits of the public key's SHA-256: unique among a few hundred keys by a wide margin
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    """The key id: hex prefix of the SHA-256 of the raw public key."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:KEY_ID_HEX]
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    """A public key and the organisation and side it may speak for."""
+
+    key_id: str
+    org: str
+    side: Side
+    public_key: Ed25519PublicKey
+    created: str = ""
+
+    @cached_property
+    def verify_key(self) -> VerifyKey:
+        """The same key for libsodium, which verifies faster and outside the GIL (built once per key)."""
+        return VerifyKey(self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+    def as_json(self) -> dict[str, str]:
+        """The keyring file's entry for this key."""
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {
+            "id": self.key_id,
+            "org": self.org,
+            "side": self.side.value,
+            "public_key": base64.b64encode(raw).decode("ascii"),
+            "created": self.created,
+        }
+
+
+def _entry(path: str, n: int, entry: object) -> RegisteredKey:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"keyring {path}: key {n} is not an object")
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["public_key"], validate=True))
+        side = Side(entry["side"])
+        org = str(entry["org"]).strip()
+    except KeyError as exc:
+        raise ConfigError(f"keyring {path}: key {n}: field `{exc.args[0]}` is missing") from exc
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ConfigError(f"keyring {path}: key {n}: {exc}") from exc
+    if not org:
+        raise ConfigError(f"keyring {path}: key {n}: field `org` is empty")
+    kid = key_id(public)
+    if entry.get("id", kid) != kid:
+        raise ConfigError(f"keyring {path}: key {n}: id {entry['id']!r} does not match its public key ({kid})")
+    return RegisteredKey(kid, org, side, public, str(entry.get("created", "")))
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The registered public keys by key id."""
+
+    keys: dict[str, RegisteredKey]
+
+    @classmethod
+    def from_document(cls, doc: object, source: str) -> Keyring:
+        """The keyring in a parsed keyring document (`{"keys": [...]}`); ConfigError naming `source` if unusable."""
+        entries = doc.get("keys") if isinstance(doc, dict) else None
+        if not isinstance(entries, list):
+            raise ConfigError(f'keyring {source}: expected {{"keys": [...]}}')
+        found = [_entry(source, n, e) for n, e in enumerate(entries, start=1)]
+        return cls({k.key_id: k for k in found})
+
+    def document(self) -> dict[str, list[dict[str, str]]]:
+        """The keyring as its file holds it, keys in a stable order."""
+        return {"keys": [k.as_json() for k in sorted(self.keys.values(), key=lambda k: (k.side, k.org, k.key_id))]}
+
+    def with_key(self, key: RegisteredKey) -> Keyring:
+        """This keyring with `key` added."""
+        return Keyring({**self.keys, key.key_id: key})
+
+    def get(self, kid: str) -> RegisteredKey | None:
+        """The key registered under `kid`, if any."""
+        return self.keys.get(kid)
