@@ -64,6 +64,9 @@ class SigningSettings(BaseModel):
     required: bool = Field(True, description="Reject unsigned submissions (signed ones are always verified)")
     keyring: Path | None = Field(None, description="Registered public keys (JSON); default: data_dir/keyring.json")
     key_file: Path | None = Field(None, description="This publisher's Ed25519 private key (PEM), from `hub keys new`")
+    hub_key_file: Path | None = Field(
+        None, description="The hub's own Ed25519 private key (PEM); default: data_dir/keys/hub.pem, made on first use"
+    )
 
 
 class ConnectorSettings(BaseModel):
@@ -120,6 +123,11 @@ class Settings(BaseSettings):
     def keyring(self) -> Path:
         """The keyring file in force."""
         return self.signing.keyring or self.data_dir / "keyring.json"
+
+    @property
+    def hub_key_file(self) -> Path:
+        """The hub's own private key file in force."""
+        return self.signing.hub_key_file or self.data_dir / "keys" / "hub.pem"
 
     @classmethod
     def settings_customise_sources(

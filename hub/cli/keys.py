@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hub.config.keystore import load_keyring, new_key
+from hub.config.keystore import hub_signer, load_keyring, new_key
 from hub.settings import Settings
 from schemas.common import Side
 
@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     new.set_defaults(handler=cmd_new)
     listing = ksub.add_parser("list", help="the registered keys")
     listing.set_defaults(handler=cmd_list)
+    hub = ksub.add_parser("hub", help="make the hub's own signing key if it has none (deliveries, checkpoints)")
+    hub.set_defaults(handler=cmd_hub)
 
 
 def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,5 +39,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'key id':<17} {'side':<5} {'created':<26} organisation")
     for k in sorted(ring.keys.values(), key=lambda k: (k.side, k.org)):
         print(f"{k.key_id:<17} {k.side.value:<5} {k.created:<26} {k.org}")
+    for h in sorted(ring.hub.values(), key=lambda h: h.key_id):
+        print(f"{h.key_id:<17} {'hub':<5} {h.created:<26} the hub itself (signs deliveries and checkpoints)")
     print(f"{len(ring.keys)} key{'s' if len(ring.keys) != 1 else ''} in {settings.keyring}")
+    return 0
+
+
+def cmd_hub(args: argparse.Namespace, settings: Settings) -> int:
+    """Make the hub's own key if it has none, and print its id and where it is."""
+    signer = hub_signer(settings)
+    print(f"hub key {signer.key_id} in {settings.hub_key_file}; its public half is in {settings.keyring}")
     return 0

@@ -7,9 +7,14 @@ PEM file readable by its owner alone.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
 import os
 import re
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,13 +22,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.core.keys import Keyring, RegisteredKey, key_id
+from hub.core.keys import HubKey, Keyring, RegisteredKey, key_id
 from hub.core.signing import Signer
 from hub.errors import ConfigError
 from hub.settings import Settings
 from schemas.common import Side
 
 PRIVATE_FILE_MODE = 0o600  # the private key is its owner's alone
+log = logging.getLogger("hub.keys")
 
 
 def load_keyring(path: Path) -> Keyring:
@@ -82,8 +88,60 @@ def new_key(
     key = RegisteredKey(key_id(public), org.strip(), side, public, datetime.now(UTC).isoformat(timespec="seconds"))
     path = keys_dir / f"{side.value.lower()}-{_slug(org)}-{key.key_id}.pem"
     write_private_key(private, path)
-    save_keyring(load_keyring(keyring_path).with_key(key), keyring_path)
+    with _locked(keyring_path):
+        save_keyring(load_keyring(keyring_path).with_key(key), keyring_path)
     return key, path
+
+
+def hub_signer(settings: Settings) -> Signer:
+    """The hub's own signer (deliveries, checkpoints); made and registered in the keyring on first use.
+
+    Several workers starting at once on one data directory make one key: the file is created
+    exclusively, the keyring updated under a lock, and the losers read the winner's file.
+    """
+    path = settings.hub_key_file
+    if not path.exists():
+        _make_hub_key(path, settings.keyring)
+    signer = signer_from_file(path)
+    if signer.key_id not in load_keyring(settings.keyring).hub:
+        with _locked(settings.keyring):
+            ring = load_keyring(settings.keyring)
+            public = signer.private_key.public_key()
+            save_keyring(ring.with_hub_key(HubKey(signer.key_id, public, _now())), settings.keyring)
+    return signer
+
+
+def _make_hub_key(path: Path, keyring: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd, tmp = tempfile.mkstemp(prefix=".hub-key.", dir=path.parent)  # mode 0600, as PRIVATE_FILE_MODE
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        os.link(tmp, path)  # appears whole or not at all, and never replaces a key another worker made
+    except FileExistsError:
+        return
+    finally:
+        os.unlink(tmp)
+    log.info(
+        "made the hub's signing key %s in %s; its public half goes to %s", key_id(private.public_key()), path, keyring
+    )
+
+
+@contextlib.contextmanager
+def _locked(keyring: Path) -> Iterator[None]:
+    """An exclusive lock beside the keyring file, for read-modify-write of the keyring."""
+    keyring.parent.mkdir(parents=True, exist_ok=True)
+    with keyring.with_name(keyring.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def signer_from_file(path: Path) -> Signer:

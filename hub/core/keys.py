@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -55,22 +55,59 @@ class RegisteredKey:
         }
 
 
+@dataclass(frozen=True)
+class HubKey:
+    """A public key of the hub itself, which signs what it delivers and its ledger checkpoints."""
+
+    key_id: str
+    public_key: Ed25519PublicKey
+    created: str = ""
+
+    @cached_property
+    def verify_key(self) -> VerifyKey:
+        """The same key for libsodium (built once per key)."""
+        return VerifyKey(self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+    def as_json(self) -> dict[str, str]:
+        """The keyring file's entry for this key."""
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"id": self.key_id, "public_key": base64.b64encode(raw).decode("ascii"), "created": self.created}
+
+
+def _public(path: str, what: str, entry: dict[str, object]) -> tuple[str, Ed25519PublicKey]:
+    try:
+        raw = base64.b64decode(str(entry["public_key"]), validate=True)
+        public = Ed25519PublicKey.from_public_bytes(raw)
+    except KeyError as exc:
+        raise ConfigError(f"keyring {path}: {what}: field `{exc.args[0]}` is missing") from exc
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ConfigError(f"keyring {path}: {what}: {exc}") from exc
+    kid = key_id(public)
+    if entry.get("id", kid) != kid:
+        raise ConfigError(f"keyring {path}: {what}: id {entry['id']!r} does not match its public key ({kid})")
+    return kid, public
+
+
+def _hub_entry(path: str, n: int, entry: object) -> HubKey:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"keyring {path}: hub key {n} is not an object")
+    kid, public = _public(path, f"hub key {n}", entry)
+    return HubKey(kid, public, str(entry.get("created", "")))
+
+
 def _entry(path: str, n: int, entry: object) -> RegisteredKey:
     if not isinstance(entry, dict):
         raise ConfigError(f"keyring {path}: key {n} is not an object")
+    kid, public = _public(path, f"key {n}", entry)
     try:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["public_key"], validate=True))
         side = Side(entry["side"])
         org = str(entry["org"]).strip()
     except KeyError as exc:
         raise ConfigError(f"keyring {path}: key {n}: field `{exc.args[0]}` is missing") from exc
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except ValueError as exc:
         raise ConfigError(f"keyring {path}: key {n}: {exc}") from exc
     if not org:
         raise ConfigError(f"keyring {path}: key {n}: field `org` is empty")
-    kid = key_id(public)
-    if entry.get("id", kid) != kid:
-        raise ConfigError(f"keyring {path}: key {n}: id {entry['id']!r} does not match its public key ({kid})")
     return RegisteredKey(kid, org, side, public, str(entry.get("created", "")))
 
 
@@ -79,6 +116,7 @@ class Keyring:
     """The registered public keys by key id."""
 
     keys: dict[str, RegisteredKey]
+    hub: dict[str, HubKey] = field(default_factory=dict)  # the hub's own keys (several while one is rotated)
 
     @classmethod
     def from_document(cls, doc: object, source: str) -> Keyring:
@@ -87,15 +125,24 @@ class Keyring:
         if not isinstance(entries, list):
             raise ConfigError(f'keyring {source}: expected {{"keys": [...]}}')
         found = [_entry(source, n, e) for n, e in enumerate(entries, start=1)]
-        return cls({k.key_id: k for k in found})
+        hub_entries = doc.get("hub", []) if isinstance(doc, dict) else []
+        if not isinstance(hub_entries, list):
+            raise ConfigError(f'keyring {source}: `hub` must be a list of the hub\'s keys: {{"hub": [...]}}')
+        hub = [_hub_entry(source, n, e) for n, e in enumerate(hub_entries, start=1)]
+        return cls({k.key_id: k for k in found}, {k.key_id: k for k in hub})
 
     def document(self) -> dict[str, list[dict[str, str]]]:
         """The keyring as its file holds it, keys in a stable order."""
-        return {"keys": [k.as_json() for k in sorted(self.keys.values(), key=lambda k: (k.side, k.org, k.key_id))]}
+        keys = [k.as_json() for k in sorted(self.keys.values(), key=lambda k: (k.side, k.org, k.key_id))]
+        return {"keys": keys, "hub": [k.as_json() for k in sorted(self.hub.values(), key=lambda k: k.key_id)]}
 
     def with_key(self, key: RegisteredKey) -> Keyring:
         """This keyring with `key` added."""
-        return Keyring({**self.keys, key.key_id: key})
+        return Keyring({**self.keys, key.key_id: key}, self.hub)
+
+    def with_hub_key(self, key: HubKey) -> Keyring:
+        """This keyring with the hub key `key` added."""
+        return Keyring(self.keys, {**self.hub, key.key_id: key})
 
     def get(self, kid: str) -> RegisteredKey | None:
         """The key registered under `kid`, if any."""

@@ -17,8 +17,9 @@ from typing import Any
 from hub.core.decision import Outcome
 from hub.core.dedupe import Seen
 from hub.errors import LedgerError
-from hub.ledger.dialect import ADVISORY_LOCK, connect, sqlite_path
+from hub.ledger.dialect import connect, sqlite_path
 from hub.ledger.records import COLUMNS, COUNT_KEYS, GENESIS, CountRow, Record, chain_hash
+from hub.ledger.schema import ADVISORY_LOCK
 from schemas.common import Side
 
 _IN_CHUNK = 500  # parameters per IN (...) query; well under SQLite's and PostgreSQL's limits

@@ -11,6 +11,7 @@ import psycopg
 from hub.core.decision import Decision, Outcome
 from hub.demo.history import envelope
 from hub.ledger import Ledger, Record
+from hub.ledger.schema import SQLITE_GUARD
 from schemas.common import Area, Kind, Side
 
 
@@ -44,6 +45,7 @@ def tamper(url: str, sql: str, params: tuple = ()) -> None:
         conn.execute("DROP TRIGGER ledger_no_update")
         conn.execute("DROP TRIGGER ledger_no_delete")
         conn.execute(sql.replace("%s", "?"), params)
+        conn.executescript(SQLITE_GUARD)
         conn.close()
         return
     with psycopg.connect(url, autocommit=True) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import psycopg
@@ -11,6 +12,7 @@ from hub.core.decide import Submitted
 from hub.core.policy import ReleasePolicy
 from hub.demo.scenario import mixed
 from hub.ledger import Ledger
+from hub.ledger.schema import ADVISORY_LOCK, MIGRATIONS
 from hub.report.counts import totals
 from hub.worker.batch import decide_batch
 
@@ -58,3 +60,30 @@ def test_postgres_ledger_is_append_only(pg_url):
     ledger.close()
     with psycopg.connect(pg_url) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
         conn.execute("DELETE FROM ledger")
+
+
+def test_opening_a_current_ledger_takes_no_lock_and_changes_no_schema(pg_url):
+    """A worker's batch lock and an auditor's open read transaction do not delay opening the ledger."""
+    Ledger(pg_url).close()  # the first open sets the schema up
+    with psycopg.connect(pg_url) as writer, psycopg.connect(pg_url) as auditor:
+        writer.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))  # a batch in flight
+        auditor.execute("SELECT COUNT(*) FROM ledger").fetchone()  # a long read transaction, left open
+        start = time.monotonic()
+        ledger = Ledger(pg_url)
+        ledger.counts()
+        ledger.close()
+        assert time.monotonic() - start < 2.0
+        version = auditor.execute("SELECT version FROM ledger_schema").fetchone()
+        assert version == (len(MIGRATIONS),)
+
+
+def test_a_disabled_guard_is_restored_on_open_with_a_warning(pg_url, caplog):
+    Ledger(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
+    with caplog.at_level("WARNING", logger="hub.ledger"):
+        Ledger(pg_url).close()
+    assert "append-only guard was missing or disabled" in caplog.text
+    with psycopg.connect(pg_url) as conn:
+        state = conn.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 'ledger_append_only'").fetchall()
+    assert state == [("O",)]  # enabled again

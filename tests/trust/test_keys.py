@@ -7,8 +7,9 @@ import stat
 
 import pytest
 
-from hub.config.keystore import load_keyring, new_key, read_private_key, signer_from_file
+from hub.config.keystore import hub_signer, load_keyring, new_key, read_private_key, signer_from_file
 from hub.errors import ConfigError
+from hub.settings import load_settings
 from schemas.common import Side
 
 
@@ -65,3 +66,26 @@ def test_a_file_that_is_not_an_ed25519_key_is_refused(tmp_path):
     path.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     with pytest.raises(ConfigError, match="cannot be read"):
         read_private_key(path)
+
+
+def test_the_hub_key_is_made_once_and_registered_apart_from_publishers(tmp_path):
+    settings = load_settings(data_dir=tmp_path / "data")
+    first = hub_signer(settings)
+    again = hub_signer(settings)
+    assert first.key_id == again.key_id
+    ring = load_keyring(settings.keyring)
+    assert set(ring.hub) == {first.key_id}
+    assert ring.keys == {}  # the hub's key cannot sign submissions: it is no publisher's
+    assert stat.S_IMODE(settings.hub_key_file.stat().st_mode) == 0o600
+    raw = json.loads(settings.keyring.read_text())
+    assert [h["id"] for h in raw["hub"]] == [first.key_id]
+
+
+def test_a_hub_key_entry_that_does_not_match_its_id_is_refused(tmp_path):
+    settings = load_settings(data_dir=tmp_path / "data")
+    hub_signer(settings)
+    doc = json.loads(settings.keyring.read_text())
+    doc["hub"][0]["id"] = "0" * 16
+    settings.keyring.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="hub key 1: id '0000000000000000' does not match"):
+        load_keyring(settings.keyring)

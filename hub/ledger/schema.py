@@ -1,0 +1,143 @@
+"""The ledger's tables, set up by versioned migrations applied once, not on every open.
+
+Opening a ledger reads its schema version and looks for its append-only guard: two cheap reads
+that take no lock, so readers (counts, audit, reports, the dashboard) never wait for, or make wait,
+a worker's batch. Only a ledger behind the newest version, or one whose guard is missing, is
+changed, under the writers' lock, in one transaction; the guard's return is logged as a warning,
+since only someone with the database's own rights can remove it.
+
+A migration is appended to `MIGRATIONS` (never edited once released); its number is its position.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("hub.ledger")
+
+ADVISORY_LOCK = 7_400_2016  # any constant shared by all hub workers; this one recalls 74 proposals, 2016
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: its purpose and its DDL (the same SQL for both backends unless split)."""
+
+    purpose: str
+    sql: str
+    postgres: str | None = None  # PostgreSQL's own text, when it differs
+
+    def text(self, dialect: str) -> str:
+        """The SQL to run on `dialect` ("sqlite" or "postgresql")."""
+        return self.postgres if dialect == "postgresql" and self.postgres is not None else self.sql
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "records, dedupe state, live counts",
+        """
+CREATE TABLE IF NOT EXISTS ledger (
+  seq BIGINT PRIMARY KEY, submission_id TEXT NOT NULL UNIQUE, decided_at TEXT NOT NULL,
+  day TEXT NOT NULL, kind TEXT NOT NULL, area TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, originator TEXT,
+  source_id TEXT, version TEXT, content_hash TEXT, tags TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_day ON ledger (day);
+CREATE TABLE IF NOT EXISTS items (
+  key TEXT PRIMARY KEY, version TEXT NOT NULL, content_hash TEXT NOT NULL,
+  origin TEXT NOT NULL, delivered INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS items_hash ON items (content_hash);
+CREATE TABLE IF NOT EXISTS counts (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, area, kind, direction, decision));
+""",
+    ),
+)
+"""Every version of the schema in order; version N is reached by applying the first N."""
+
+VERSION_TABLE = "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)"
+
+SQLITE_GUARD = """
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+"""
+SQLITE_GUARD_PRESENT = (
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('ledger_no_update', 'ledger_no_delete')"
+)
+SQLITE_GUARDS = 2
+
+POSTGRES_GUARD = """
+CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'the ledger is append-only'; END; $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS ledger_append_only ON ledger;
+CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger
+FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+"""
+POSTGRES_GUARD_PRESENT = (
+    "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'ledger_append_only' AND tgenabled <> 'D' "
+    "AND tgrelid = 'ledger'::regclass"
+)
+
+
+def current(conn: Any, dialect: str) -> tuple[int, bool]:
+    """(schema version, guard present) of an open ledger database, read without a lock."""
+    cur = conn.cursor()
+    if dialect == "sqlite":
+        found = cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_schema'").fetchone()[0]
+    else:
+        cur.execute("SELECT to_regclass('ledger_schema') IS NOT NULL")
+        found = cur.fetchone()[0]
+    if not found:
+        return 0, False
+    cur.execute("SELECT MAX(version) FROM ledger_schema")
+    version = int(cur.fetchone()[0] or 0)
+    if version == 0:
+        return 0, False
+    cur.execute(SQLITE_GUARD_PRESENT if dialect == "sqlite" else POSTGRES_GUARD_PRESENT)
+    present = int(cur.fetchone()[0])
+    return version, present == (SQLITE_GUARDS if dialect == "sqlite" else 1)
+
+
+def upgrade(conn: Any, dialect: str) -> None:
+    """Bring the schema to the newest version and the guard back, under the writers' lock; inside a transaction.
+
+    The caller has begun the transaction and commits it; the state is read again under the lock,
+    so two workers opening one new ledger apply each migration once.
+    """
+    cur = conn.cursor()
+    if dialect == "postgresql":
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+    cur.execute(VERSION_TABLE)
+    version, guarded = current(conn, dialect)
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        log.info("ledger schema: applying version %d (%s)", number, migration.purpose)
+        _script(cur, migration.text(dialect), dialect)
+        cur.execute("DELETE FROM ledger_schema")
+        cur.execute(f"INSERT INTO ledger_schema (version) VALUES ({int(number)})")  # noqa: S608 - an int
+    if not guarded:
+        if version:
+            log.warning("the ledger's append-only guard was missing or disabled; it is restored")
+        _script(cur, SQLITE_GUARD if dialect == "sqlite" else POSTGRES_GUARD, dialect)
+
+
+def _script(cur: Any, sql: str, dialect: str) -> None:
+    if dialect == "sqlite":
+        for statement in _statements(sql):
+            cur.execute(statement)
+    else:
+        cur.execute(sql)
+
+
+def _statements(sql: str) -> list[str]:
+    """SQLite runs one statement per execute: lines gathered until SQLite calls them a complete statement."""
+    out, part = [], []
+    for line in sql.strip().splitlines():
+        part.append(line)
+        if sqlite3.complete_statement("\n".join(part)):
+            out.append("\n".join(part))
+            part = []
+    return out
