@@ -64,18 +64,25 @@ def headlines(f: Figures, lang: Lang) -> list[str]:
 
 
 def since(f: Figures, lang: Lang) -> str:
-    """The span of the period: "since June 2018" while it runs, "from June to November 2018" once over."""
-    start = month(f.period.first, lang) if f.period.first.day == 1 else day_text(f.period.first, lang)
-    if f.period.last >= f.today:
+    """The span of the period: "since June 2018" while it runs, "from June 2018 to November 2018" once over.
+
+    Whole months are named as months; a period that starts or ends inside a month is named by its
+    two days, so both ends read alike ("from 15 November 2026 to 30 November 2026").
+    """
+    first, last = f.period.first, f.period.last
+    months = first.day == 1 and is_month_end(last)
+    if last >= f.today:
+        start = month(first, lang) if first.day == 1 else day_text(first, lang)
         if lang == "en":
             return f"since {start}"
-        return f"depuis {start}" if f.period.first.day == 1 else f"depuis le {start}"
-    end = month(f.period.last, lang) if is_month_end(f.period.last) else day_text(f.period.last, lang)
-    if lang == "en":
-        return f"from {start} to {end}"
-    de = "de" if f.period.first.day == 1 else "du"
-    a = "à" if is_month_end(f.period.last) else "au"
-    return f"{de} {start} {a} {end}"
+        return f"depuis {start}" if first.day == 1 else f"depuis le {start}"
+    if months and (first.year, first.month) == (last.year, last.month):
+        return f"in {month(first, lang)}" if lang == "en" else f"en {month(first, lang)}"
+    if months:
+        start, end = month(first, lang), month(last, lang)
+        return f"from {start} to {end}" if lang == "en" else f"de {start} à {end}"
+    start, end = day_text(first, lang), day_text(last, lang)
+    return f"from {start} to {end}" if lang == "en" else f"du {start} au {end}"
 
 
 def overview(f: Figures, lang: Lang) -> str:

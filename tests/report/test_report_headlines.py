@@ -84,6 +84,28 @@ def test_a_period_already_over_is_named_from_start_to_end(ledger):
     assert flow(g, "misp_event", "fr").endswith("au total du 15 juin 2018 au 20 novembre 2018.")
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "en", "fr"),
+    [
+        (
+            "2026-11-15",
+            "2026-11-30",
+            "from 15 November 2026 to 30 November 2026",
+            "du 15 novembre 2026 au 30 novembre 2026",
+        ),
+        ("2026-06-01", "2026-11-20", "from 1 June 2026 to 20 November 2026", "du 1er juin 2026 au 20 novembre 2026"),
+        ("2026-06-02", "2026-06-30", "from 2 June 2026 to 30 June 2026", "du 2 juin 2026 au 30 juin 2026"),
+        ("2026-06-01", "2026-06-30", "in June 2026", "en juin 2026"),
+        ("2025-12-01", "2026-05-31", "from December 2025 to May 2026", "de décembre 2025 à mai 2026"),
+    ],
+)
+def test_both_ends_of_a_past_period_read_alike(ledger, first, last, en, fr):
+    """A period that starts or ends inside a month names both days, never "from 15 November to November"."""
+    f = build(ledger, resolve(first, last, date(2027, 1, 1)), date(2027, 1, 1))
+    assert flow(f, "misp_event", "en").endswith(f"0 events in total {en}.")
+    assert flow(f, "misp_event", "fr").endswith(f"0 événement au total {fr}.")
+
+
 def test_the_trend_sentence_names_the_multiple_as_the_reports_do(ledger):
     write(ledger, "2017-03-01", *many(12, kind="assessment", area="political_dialogue"))
     write(ledger, "2018-09-01", *many(45, kind="assessment", area="political_dialogue"))
