@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,10 @@ from hub.kafka.broker import EmbeddedBroker
 from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
 from hub.report.counts import as_json, table
-from hub.settings import Settings
+from hub.settings import EMBEDDED_SESSION_TIMEOUT_S, Settings
+
+LIVE_PROBE_S = 1.0  # a broker on loopback answers a TCP connect in well under a millisecond
+log = logging.getLogger("hub")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,16 +62,42 @@ def resolve_bootstrap(settings: Settings) -> str:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the worker until interrupted."""
+    """Run the worker until interrupted, on a running `hub broker` when `broker.addr` names one that answers."""
     from connectors.misp.service import connector_tasks
     from hub.worker.runtime import run_worker
 
+    live = live_embedded_broker(settings)
+    if live is not None:
+        log.info("broker: the embedded broker already running at %s (from %s)", live, broker_file(settings))
+        settings = on_embedded_broker(settings, live)
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
         tasks=lambda bootstrap: connector_tasks(settings, bootstrap),
     )
     return 0
+
+
+def live_embedded_broker(settings: Settings) -> str | None:
+    """The address in `broker.addr` when no Kafka is configured and a broker answers there; else None."""
+    path = broker_file(settings)
+    if not settings.kafka.embedded or not path.is_file():
+        return None
+    addr = path.read_text(encoding="utf-8").strip()
+    host, _, port = addr.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=LIVE_PROBE_S):
+            return addr
+    except (OSError, ValueError):
+        return None  # a stale file left by a broker that died: start a new one
+
+
+def on_embedded_broker(settings: Settings, addr: str) -> Settings:
+    """`settings` pointed at an embedded broker another process runs, keeping the embedded broker's timings."""
+    kafka = settings.kafka.model_copy(
+        update={"bootstrap": addr, "session_timeout_s": settings.kafka.session_timeout_s or EMBEDDED_SESSION_TIMEOUT_S}
+    )
+    return settings.model_copy(update={"kafka": kafka})
 
 
 def _write_addr(settings: Settings, addr: str | None) -> None:

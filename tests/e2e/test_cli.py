@@ -179,6 +179,50 @@ def test_broker_command_prints_its_address_and_stops_on_sigterm(tmp_path):
             proc.kill()
 
 
+def test_up_uses_a_running_hub_broker_and_leaves_its_address(tmp_path):
+    """`hub up` beside a running `hub broker` joins it: one broker, and `broker.addr` survives the worker."""
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_SIGNING__REQUIRED": "false"}
+    broker = subprocess.Popen([sys.executable, "-m", "hub", "broker"], env=env, stdout=subprocess.PIPE)
+    log = tmp_path / "up.log"
+    up = None
+    try:
+        assert broker.stdout is not None
+        addr = broker.stdout.readline().decode().strip()
+        with log.open("wb") as out:
+            up = subprocess.Popen([sys.executable, "-m", "hub", "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        assert wait_for(lambda: "ready: processing" in log.read_text(), 60), log.read_text()
+        assert f"broker: the embedded broker already running at {addr}" in log.read_text()
+        assert tansu_children(up.pid) == []  # no second broker
+        good = [i for i in mixed(total=40, duplicates=0, updates=0, red=0, malformed_n=0).items if _valid(i)]
+        (tmp_path / "items.jsonl").write_bytes(b"\n".join(good))
+        assert hub("publish", str(tmp_path / "items.jsonl"), env=env).returncode == 0
+        assert wait_for(lambda: _total(env) == len(good), 60)
+        up.send_signal(signal.SIGINT)
+        up.wait(30)
+        assert (tmp_path / "data" / "broker.addr").read_text().strip() == addr  # still the running broker's
+    finally:
+        for proc in (up, broker):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+
+
+def test_up_starts_its_own_broker_when_broker_addr_is_stale(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "broker.addr").write_text("127.0.0.1:9\n")  # nothing listens on the discard port
+    env = {**os.environ, "HUB_DATA_DIR": str(data), "HUB_SIGNING__REQUIRED": "false"}
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        up = subprocess.Popen([sys.executable, "-m", "hub", "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: "ready: processing" in log.read_text(), 60), log.read_text()
+        assert "broker: embedded Tansu at 127.0.0.1:" in log.read_text()
+        assert (data / "broker.addr").read_text().strip() != "127.0.0.1:9"
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.wait(30)
+
+
 def test_demo_prints_the_table_and_passes(tmp_path):
     proc = hub("demo", env={"HUB_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
     out = proc.stdout.decode()
