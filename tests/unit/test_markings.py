@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas.markings import Markings, Pap, Tlp, parse_tlp
+from schemas.markings import Markings, Pap, Tlp, parse_tlp, read_tags
 
 
 @pytest.mark.parametrize(
@@ -34,10 +34,10 @@ def test_most_restrictive_tlp_wins_in_a_list():
 
 
 def test_tags_fold_into_markings_strictest_wins():
-    m = Markings(tlp="GREEN").merged_with_tags(["tlp:red", "PAP:WHITE", 'osint:source-type="blog-post"'])
+    m = Markings(tlp="GREEN").folded(read_tags(["tlp:red", "PAP:WHITE", 'osint:source-type="blog-post"']))
     assert (m.tlp, m.pap) == (Tlp.RED, Pap.CLEAR)
 
 
 def test_tags_never_loosen_markings():
-    m = Markings(tlp="AMBER", pap="RED").merged_with_tags(["tlp:clear", "PAP:GREEN"])
+    m = Markings(tlp="AMBER", pap="RED").folded(read_tags(["tlp:clear", "PAP:GREEN"]))
     assert (m.tlp, m.pap) == (Tlp.AMBER, Pap.RED)
