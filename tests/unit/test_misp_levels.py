@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import uuid
 from typing import Any
 
 import pytest
@@ -20,82 +19,19 @@ from hypothesis import strategies as st
 from hub.core.misp_release import release
 from hub.core.policy import ReleasePolicy, release_check
 from hub.core.validate import Valid, validate
-from hub.demo.scenario import BASE_TIME, envelope
 from schemas.common import Side
 from schemas.envelope import SUBMISSION
+from tests.trust.corpus import LEVELS, misp_doc, part_at
 from tests.trust.spellings import spelled
 
 POLICY = ReleasePolicy()
 NATO = POLICY.destination(Side.NATO)
-LEVELS = [
-    "attribute",
-    "object",
-    "object attribute",
-    "event report",
-    "galaxy cluster",
-    "attribute galaxy cluster",
-    "related event",
-    "analyst note",
-    "unknown part",
-]
 MARKING_RULES = {"tlp-red", "pap-red", "classified", "unreadable-marking", "tlp-not-allowed", "amber-strict"}
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def base_event(seed: int = 1) -> dict[str, Any]:
-    """A releasable event (TLP:GREEN, distribution 3) with attributes, an object, a report, galaxies, notes."""
-    rng = random.Random(seed)
-    doc = envelope(rng, "misp_event", "EU", BASE_TIME, attributes=2)
-    ev = doc["payload"]["Event"]
-    ts = ev["timestamp"]
-    ev["distribution"] = "3"
-    cluster = {"uuid": _uuid(rng), "value": "X", "type": "threat-actor", "tag_name": 'misp-galaxy:threat-actor="X"'}
-    ev["Object"] = [
-        {
-            "uuid": _uuid(rng),
-            "name": "file",
-            "meta-category": "file",
-            "distribution": "5",
-            "timestamp": ts,
-            "Attribute": [
-                {
-                    "uuid": _uuid(rng),
-                    "type": "filename",
-                    "object_relation": "filename",
-                    "category": "Payload delivery",
-                    "value": "dropper.exe",
-                    "distribution": "5",
-                    "timestamp": ts,
-                }
-            ],
-        }
-    ]
-    ev["EventReport"] = [{"uuid": _uuid(rng), "name": "r", "content": "report", "distribution": "5", "timestamp": ts}]
-    ev["Galaxy"] = [{"uuid": _uuid(rng), "name": "Threat Actor", "type": "threat-actor", "GalaxyCluster": [cluster]}]
-    ev["Attribute"][0]["Galaxy"] = copy.deepcopy(ev["Galaxy"])
-    ev["Attribute"][0]["Galaxy"][0]["GalaxyCluster"][0]["uuid"] = _uuid(rng)
-    ev["RelatedEvent"] = [{"Event": {"uuid": _uuid(rng), "info": "another event", "distribution": "3"}}]
-    ev["Note"] = [{"uuid": _uuid(rng), "note": "analyst note", "distribution": "5"}]
-    ev["Custom"] = [{"uuid": _uuid(rng), "anything": "custom part"}]
-    return doc
-
-
-def part_at(ev: dict[str, Any], level: str) -> dict[str, Any]:
-    """The part of `ev` at `level`."""
-    return {
-        "attribute": lambda: ev["Attribute"][1],
-        "object": lambda: ev["Object"][0],
-        "object attribute": lambda: ev["Object"][0]["Attribute"][0],
-        "event report": lambda: ev["EventReport"][0],
-        "galaxy cluster": lambda: ev["Galaxy"][0]["GalaxyCluster"][0],
-        "attribute galaxy cluster": lambda: ev["Attribute"][0]["Galaxy"][0]["GalaxyCluster"][0],
-        "related event": lambda: ev["RelatedEvent"][0]["Event"],
-        "analyst note": lambda: ev["Note"][0],
-        "unknown part": lambda: ev["Custom"][0],
-    }[level]()
+    """A releasable EU event (TLP:GREEN, distribution 3) with a part at every level."""
+    return misp_doc(random.Random(seed), "EU", f"m{seed}")
 
 
 def uuids(node: Any) -> set[str]:
