@@ -90,8 +90,17 @@ INHERIT = 5  # MISP distribution 5: a part inherits its event's distribution
 DISTRIBUTIONS = range(6)  # 0 org only, 1 community, 2 connected, 3 all, 4 sharing group, 5 inherit
 
 
+# The spellings nearly all parts use, read with one lookup.
+_PLAIN: dict[str | int, int] = {**{str(d): d for d in DISTRIBUTIONS}, **{d: d for d in DISTRIBUTIONS}}
+
+
 def read_distribution(value: Any) -> int | None:
     """A MISP distribution as MISP reads it (`3`, `"3"`, `" 3 "`); None when it is none of 0-5."""
+    kind = type(value)
+    if kind is str or kind is int:  # not bool: True would pass for 1
+        found = _PLAIN.get(value)
+        if found is not None:
+            return found
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and value.strip().isdigit():

@@ -55,6 +55,7 @@ _PART_RULES = {
     "misp-distribution": "distribution-not-allowed",
 }
 _GONE = object()  # marks a key whose value was stripped
+_FLAT = frozenset({list, dict})  # the JSON types that can hold parts
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def as_int(value: Any, default: int) -> int:
 
 def part_rule(part: Json, dest: Destination, named: bool) -> str | None:
     """The rule that keeps one part of an event on its side, or None; the event's own checks, per part."""
-    reading = read_part(part)
+    reading = read_part(part) if not _TAG_KEYS.isdisjoint(part) else None
     if reading:
         withhold = dest.marking_withhold(reading, named)
         if withhold is not None:
@@ -131,22 +132,24 @@ class _Walk:
     def shaped(self, part: Json, what: str) -> Json:
         """`part` with local tags dropped, distribution downgraded and sub-parts judged; itself if unchanged."""
         changes: Json = {}
-        for key, value in part.items():
+        nested = not _FLAT.isdisjoint(map(type, part.values()))  # at C speed: most attributes hold only scalars
+        for key, value in part.items() if nested else ():
             kind = type(value)
-            if key in _TAG_KEYS:
-                continue  # after the sub-parts: a cluster stripped there takes its tag here along
+            if (kind is not list and kind is not dict) or key in _TAG_KEYS:
+                continue  # tags after the sub-parts: a cluster stripped there takes its tag here along
             if kind is list:
                 new = self.listed(value, key, what)
                 if new is not value:
                     changes[key] = new
-            elif kind is dict:
+            else:
                 found = self.judged(value, _name(key, what) if key != "Event" else what)
                 if found is not value:
                     changes[key] = _GONE if found is None else found
-        for key in _TAG_KEYS.intersection(part):
-            kept = self.tags(part[key])
-            if kept is not part[key]:
-                changes[key] = kept
+        if not _TAG_KEYS.isdisjoint(part):
+            for key in _TAG_KEYS.intersection(part):
+                kept = self.tags(part[key])
+                if kept is not part[key]:
+                    changes[key] = kept
         distribution = read_distribution(part.get("distribution"))
         if distribution in DOWNGRADE:
             lowered = DOWNGRADE[distribution]
