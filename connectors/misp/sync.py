@@ -3,7 +3,8 @@
 A source's progress is saved only after the broker acknowledged its submissions; a sink's offsets
 are committed only after its deliveries were applied and flushed. Both are at least once, and
 both ends are idempotent (the hub's dedupe, MISP's strictly-newer rule), so nothing is lost and
-nothing is applied twice.
+nothing is applied twice. A sink applies only what the hub signed for its side
+(`connectors.inbox.InboxGate`); any other inbox message is refused, logged and counted.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 `HubWorker` ties the parts together and nothing else: the batch engine (`hub.worker.engine`) reads
 `hub.submitted`, `HubWorker.decide` runs one batch through the core and the ledger
-(`hub.worker.batch.decide_batch`) in the ledger's own thread and routes its outputs, and the engine
-sends them. Invariant: offsets are committed only after a batch's decisions are committed to the
+(`hub.worker.batch.decide_batch`) in the ledger's own thread and routes its outputs, each inbox
+message signed with the hub's own key (`hub.core.delivery`), and the engine sends them.
+Invariant: offsets are committed only after a batch's decisions are committed to the
 ledger and every one of its outputs was acknowledged by the broker, so a crash replays only batches
 decided in its last moments, and the ledger's unique submission ids keep the replay from being
 counted twice. Faust hosts the engine and any extra tasks (the connectors `hub up` runs) and owns
