@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from hub.core.keys import RegisteredKey
 from hub.core.route import SID_HEADER
@@ -57,6 +58,11 @@ class Submitted:
             return cls(given.decode("ascii"), raw, clean)
         bad = None if given is None else repr(given[:40])
         return cls(derived_id(partition, offset, raw), raw, clean, bad)
+
+    @cached_property
+    def digest(self) -> str:
+        """This message's seal (`message_digest`), computed once: a large item's value is hashed once."""
+        return message_digest(self)
 
 
 def is_safe_sid(raw: bytes) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from hub.core.admit import Submitted, admit, admit_all, message_digest
+from hub.core.admit import Submitted, admit, admit_all
 from hub.core.decision import Decision, Outcome
 from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
@@ -144,7 +144,7 @@ class Decided:
 
 def lookups(batch: Sequence[Submitted], checked: Sequence[Valid | Invalid]) -> tuple[list[str], list[str], list[str]]:
     """The record ids, item keys and content hashes whose ledger state `decide_all` needs."""
-    ids = [i.submission_id for i in batch] + [reuse_id(i.submission_id, message_digest(i)) for i in batch]
+    ids = [i.submission_id for i in batch] + [reuse_id(i.submission_id, i.digest) for i in batch]
     valid = [c for c in checked if isinstance(c, Valid)]
     keys = [c.envelope.key for c in valid]
     hashes = [c.content_hash for c in valid if c.envelope.kind is not Kind.MISP_EVENT]
@@ -164,7 +164,7 @@ def decide_all(
     decided = Decided([])
     recorded: dict[str, Recorded] = dict(known.decided)
     for item, c in zip(batch, checked, strict=True):
-        digest = message_digest(item)
+        digest = item.digest
         record_id = _record_id(item, digest, c, recorded, policy)
         decided.record_ids.append(record_id)
         decided.replayed.append(record_id in recorded)
