@@ -33,7 +33,9 @@ from schemas.common import Kind
 from schemas.envelope import Envelope, MispEventEnvelope
 
 __all__ = ["Decided", "Known", "Recorded", "Submitted", "admit", "admit_all", "decide_all", "decide_one"]
+# Refusals for who sent an item: its content is never shown on a shared topic.
 UNTRUSTED_RULES = frozenset({"unsigned", "unknown-key", "forged", "wrong-side", "wrong-originator", "invalid-sid"})
+OWNER_RULES = frozenset({"not-owner", "future-version"})  # refusals of a valid item from a trusted key
 
 
 def _refused(sid: str, checked: Invalid) -> Outcome:
@@ -111,9 +113,6 @@ def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: Relea
         env = released(env, recorded.content_hash or "", policy)[0]  # the same bytes as the first time
         tags = machine_tags(env)
     return Outcome(recorded.submission_id, decision, recorded.reason, recorded.rule, env, recorded.content_hash, tags)
-
-
-OWNER_RULES = frozenset({"not-owner", "future-version"})  # refusals of a valid, trusted item
 
 
 def _disclosable(outcome: Outcome, raw: bytes) -> bool:

@@ -20,6 +20,7 @@ from hub.config.keystore import load_keyring
 from hub.core.route import SID_HEADER
 from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer
 from hub.demo.scenario import BASE_TIME, envelope
+from hub.errors import InputError
 from hub.kafka.publisher import Publisher
 from hub.settings import KafkaSettings
 from schemas.common import Side
@@ -175,3 +176,10 @@ async def test_only_hub_signed_deliveries_are_applied_by_the_feed_and_rest_sinks
     written = sorted(p.name for p in feed.iterdir())
     assert written == sorted(["manifest.json", *(f"{d['payload']['Event']['uuid']}.json" for d in good)])
     assert red["payload"]["Event"]["uuid"] not in (feed / "manifest.json").read_text()
+
+
+async def test_the_publisher_refuses_an_unsafe_submission_id_before_sending(broker):
+    doc = envelope(random.Random(70), "assessment", "EU", BASE_TIME)
+    with pytest.raises(InputError, match=r"submission id 'reuse:0:x': use 1 to 128 of"):
+        await send(broker.bootstrap, [doc], ["reuse:0:x"])
+    assert await read_topic(broker.bootstrap, "hub.submitted", 1, timeout=2) == []
