@@ -84,6 +84,12 @@ SHOWN_CHARS = 60  # how much of an unreadable tag a reason quotes: enough to fin
 # Keys under which MISP and PyMISP carry the tags of an event, attribute, object, report or galaxy cluster.
 TAG_KEYS = ("Tag", "EventTag", "AttributeTag", "ObjectTag", "tag_name", "Tags", "tags")
 _ASCII_DROP = {c: None for c in range(33)} | {127: None}  # controls and space: never part of a marking's meaning
+# Cyrillic and Greek letters drawn like the Latin ones of marking names (Unicode TR39 confusables): a tag
+# spelled with them looks like a marking to a reader but is none to MISP, so it is unreadable, not ignored.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝвкмнтьАЕОРСХІЈЅВКМНТαοριυνκτχεΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhlqwbkmhtbaeopcxijsbkmhtaopiuvktxeabezhikmnoptyx",
+)
 
 
 def skeleton(text: str) -> str:
@@ -146,6 +152,11 @@ def read_tag_name(name: str) -> Marking | None:
         return Marking(tlp=tlp) if tlp else Marking(unreadable=_shown(name))
     if s.split(":", 1)[0] in CLASSIFICATION_NAMESPACES or s.startswith(CLASSIFICATION_PREDICATES):
         return Marking(classification=_unquoted(s))
+    if not s.isascii():  # a marking drawn with look-alike letters or overlaid with combining marks
+        plain = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+        folded = plain.translate(_LOOKALIKES)
+        if folded != s and read_tag_name(folded) is not None:
+            return Marking(unreadable=_shown(name))
     return None
 
 

@@ -45,6 +45,10 @@ UNREADABLE = [
     "tlp:red:x",
     "PAP:BLACK",
     "marking-definition--0d1f2e3c-0000-4000-8000-000000000000",
+    "tl\u0440:green",  # a Cyrillic er for the p: a reader sees TLP, MISP a free tag
+    "p\u03b1p:clear",  # a Greek alpha
+    "t\u0336lp:green",  # struck through with a combining mark
+    'n\u0430to:classification="NU"',  # a Cyrillic a
 ]
 BENIGN = [
     'osint:source-type="blog-post"',

@@ -104,7 +104,8 @@ def test_the_issue_spellings_read_as_their_level(tag, tlp, pap):
 @pytest.mark.parametrize(
     "tag",
     ["tlp:purple", "tlp:unclear", "TLP", "tlp:red:extra", "PAP:BLACK", "marking-definition--1234", [["tlp:red"]], 5,
-     {"id": "3"}, {"name": 7}],
+     {"id": "3"}, {"name": 7}, "tl\u0440:green", "\u0442lp:clear", "p\u03b1p:green", "t\u0336lp:green",
+     'n\u0430to:classification="NU"'],
 )  # fmt: skip
 def test_what_looks_like_a_marking_but_cannot_be_read_withholds(tag):
     assert read_tags([tag]).unreadable
