@@ -128,3 +128,18 @@ def test_ledger_is_append_only(ledger):
         ledger.conn.execute("UPDATE ledger SET decision='withheld' WHERE seq=1")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         ledger.conn.execute("DELETE FROM ledger WHERE seq=1")
+
+
+def test_the_decisions_topic_shows_no_hash_tags_or_digest_of_what_did_not_cross(ledger):
+    sc = mixed(total=2, duplicates=0, updates=0, red=1, malformed_n=0)
+    done = run(ledger, sc.items)
+    public = {}
+    for p, raw in zip(done, sc.items, strict=True):
+        out = next(o for o in route(p.outcome, p.record.seq, p.record.as_json(), raw) if o.topic == "hub.decisions")
+        public[p.record.decision] = json.loads(out.value)
+    assert {k: (v["content_hash"], v["tags"]) for k, v in public.items()} == {
+        "delivered": (done[0].record.content_hash, json.loads(done[0].record.tags)),
+        "withheld": (None, []),
+    }
+    assert done[1].record.content_hash is not None  # the ledger keeps it; the shared topic does not
+    assert all("message_digest" not in v for v in public.values())
