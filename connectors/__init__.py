@@ -34,6 +34,7 @@ class Applied(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"  # the peer already holds this version or a newer one
     SKIPPED = "skipped"  # not for this sink (another kind)
+    REFUSED = "refused"  # not signed by the hub for this side, or malformed: never applied (`connectors.inbox`)
 
 
 class Source(Protocol):

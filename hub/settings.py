@@ -52,6 +52,9 @@ class PipelineSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    future_skew_s: float = Field(
+        900, ge=0, le=7 * 86_400, description="Versions further ahead of the hub's clock are refused (future-version)"
+    )
     batch_size: int = Field(1000, ge=1, le=100_000, description="Most submissions decided in one transaction")
     batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
 

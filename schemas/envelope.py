@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from schemas.assessment import Assessment
 from schemas.common import Area, AwareDatetime, Kind, Side
-from schemas.markings import Markings
+from schemas.markings import Markings, Reading, read_part, read_tags
 from schemas.misp_event import MispEvent
 from schemas.stratcom import StratcomNote
 
@@ -43,6 +43,22 @@ class EnvelopeBase(BaseModel):
         """The deduplication and partitioning key: kind and source id."""
         kind: str = getattr(self, "kind")  # noqa: B009 - defined by every subclass
         return f"{kind}:{self.source_id}"
+
+    def tag_reading(self) -> Reading:
+        """What the item's tags say (its own tags; a MISP event's own tags too), read as every part reads them."""
+        return read_tags(self.tags)
+
+    def reading(self) -> Reading:
+        """Everything the item's markings say: the `markings` fields and every tag of the item itself."""
+        return self.markings.reading() | self.tag_reading()
+
+    @model_validator(mode="after")
+    def _fold_tags(self) -> EnvelopeBase:
+        """TLP and PAP tags folded into `markings`, strictest wins, so a receiver reads the same level."""
+        markings = self.markings.folded(self.tag_reading())
+        if markings is not self.markings:
+            object.__setattr__(self, "markings", markings)
+        return self
 
 
 class AssessmentEnvelope(EnvelopeBase):
@@ -86,12 +102,9 @@ class MispEventEnvelope(EnvelopeBase):
         merged.setdefault("modified", event.timestamp.isoformat())
         return merged
 
-    @model_validator(mode="after")
-    def _markings_from_tags(self) -> MispEventEnvelope:
-        markings = self.markings.merged_with_tags(self.payload.tags)
-        if markings is not self.markings:
-            object.__setattr__(self, "markings", markings)
-        return self
+    def tag_reading(self) -> Reading:
+        """The envelope's tags and the event's own tags (local ones too: they say how the owner marked it)."""
+        return read_tags(self.tags) | read_part(self.payload.Event)
 
 
 Envelope = AssessmentEnvelope | StratcomNoteEnvelope | MispEventEnvelope

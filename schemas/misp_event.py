@@ -81,24 +81,40 @@ class MispEvent(BaseModel):
 
     @property
     def distribution(self) -> int:
-        """MISP distribution: 0 org, 1 community, 2 connected, 3 all, 4 sharing group, 5 inherit."""
-        try:
-            return int(self.Event.get("distribution", 0))
-        except (TypeError, ValueError):
-            return 0
+        """MISP distribution: 0 org, 1 community, 2 connected, 3 all, 4 sharing group; unreadable reads as 0."""
+        found = read_distribution(self.Event.get("distribution", 0))
+        return 0 if found is None else found
 
-    @property
-    def tags(self) -> list[str]:
-        """Names of the event's non-local tags."""
-        tags = self.Event.get("Tag") or []
-        return [str(t["name"]) for t in tags if isinstance(t, dict) and "name" in t and not t.get("local")]
 
-    @property
-    def sharing_group_orgs(self) -> set[str]:
-        """Names and UUIDs of the organisations in the event's sharing group."""
-        group = self.Event.get("SharingGroup") or {}
-        found: set[str] = set()
-        for link in group.get("SharingGroupOrg") or []:
-            org = link.get("Organisation") or {}
-            found.update(str(org[k]) for k in ("name", "uuid") if org.get(k))
-        return found
+INHERIT = 5  # MISP distribution 5: a part inherits its event's distribution
+DISTRIBUTIONS = range(6)  # 0 org only, 1 community, 2 connected, 3 all, 4 sharing group, 5 inherit
+
+
+# The spellings nearly all parts use, read with one lookup.
+_PLAIN: dict[str | int, int] = {**{str(d): d for d in DISTRIBUTIONS}, **{d: d for d in DISTRIBUTIONS}}
+
+
+def read_distribution(value: Any) -> int | None:
+    """A MISP distribution as MISP reads it (`3`, `"3"`, `" 3 "`); None when it is none of 0-5."""
+    kind = type(value)
+    if kind is str or kind is int:  # not bool: True would pass for 1
+        found = _PLAIN.get(value)
+        if found is not None:
+            return found
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and value in DISTRIBUTIONS else None
+
+
+def group_members(part: dict[str, Any]) -> set[str]:
+    """Lower-cased names and UUIDs of the organisations in `part`'s sharing group; empty when unreadable."""
+    group = part.get("SharingGroup")
+    links = group.get("SharingGroupOrg") if isinstance(group, dict) else None
+    found: set[str] = set()
+    for link in links if isinstance(links, list) else ():
+        org = link.get("Organisation") if isinstance(link, dict) else None
+        if isinstance(org, dict):
+            found.update(str(org[k]).strip().lower() for k in ("name", "uuid") if isinstance(org.get(k), str))
+    return found

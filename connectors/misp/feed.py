@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.misp.watermark import write_atomic
-from hub.core.misp_release import as_int, is_local
+from hub.core.misp_release import as_int
 from hub.errors import ConnectorError
+from schemas.markings import is_local
 
 MANIFEST = "manifest.json"
 

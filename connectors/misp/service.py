@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from connectors import Sink, Source, make_publisher
+from connectors.inbox import InboxGate
 from connectors.misp.client import MispClient
 from connectors.misp.feed_sink import FeedSink
 from connectors.misp.feed_source import FeedSource
@@ -72,9 +73,9 @@ async def run_source(
 async def run_sink(
     sink: Sink, settings: Settings, bootstrap: str, group: str, once: bool, progress: Progress | None = None
 ) -> Counter[str]:
-    """Apply the side's deliveries to `sink`, until caught up with `once`, else until cancelled."""
+    """Apply the side's hub-signed deliveries to `sink`, until caught up with `once`, else until cancelled."""
     consumer = inbox_consumer(settings.kafka, bootstrap, sink.side.value, f"{settings.app_id}.{group}")
-    return await deliver(sink, consumer, once, progress)
+    return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), once, progress)
 
 
 async def run_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:

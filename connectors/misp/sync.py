@@ -3,12 +3,12 @@
 A source's progress is saved only after the broker acknowledged its submissions; a sink's offsets
 are committed only after its deliveries were applied and flushed. Both are at least once, and
 both ends are idempotent (the hub's dedupe, MISP's strictly-newer rule), so nothing is lost and
-nothing is applied twice.
+nothing is applied twice. A sink applies only what the hub signed for its side
+(`connectors.inbox.InboxGate`); any other inbox message is refused, logged and counted.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from connectors import Applied, Change, Sink, Source
+from connectors.inbox import InboxGate, Refused
 from connectors.progress import Progress
 from hub.core.route import inbox
 from hub.kafka.config import consumer_kwargs
@@ -73,19 +74,15 @@ async def _caught_up(consumer: AIOKafkaConsumer) -> bool:
     return True
 
 
-async def _apply(sink: Sink, value: bytes | None) -> Applied:
-    try:
-        doc: Any = json.loads(value or b"")
-    except ValueError:
-        log.warning("skipped an inbox message that is not JSON")
-        return Applied.SKIPPED
-    return await sink.apply(doc) if isinstance(doc, dict) else Applied.SKIPPED
+async def _apply(sink: Sink, record: Any, gate: InboxGate) -> Applied:
+    doc = gate.open(record.value, record.headers)  # only what the hub signed for this side reaches the sink
+    return Applied.REFUSED if isinstance(doc, Refused) else await sink.apply(doc)
 
 
 async def deliver(
-    sink: Sink, consumer: AIOKafkaConsumer, once: bool = False, progress: Progress | None = None
+    sink: Sink, consumer: AIOKafkaConsumer, gate: InboxGate, once: bool = False, progress: Progress | None = None
 ) -> Counter[str]:
-    """Apply the deliveries of `consumer` to `sink`; with `once`, stop when caught up."""
+    """Apply the hub-signed deliveries of `consumer` to `sink` (`gate` refuses the rest); `once`: until caught up."""
     counts: Counter[str] = Counter()
     try:
         await consumer.start()
@@ -93,7 +90,7 @@ async def deliver(
             batches = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=FETCH_RECORDS)
             records = [r for rs in batches.values() for r in rs]
             for record in records:
-                counts[await _apply(sink, record.value)] += 1
+                counts[await _apply(sink, record, gate)] += 1
             if records:
                 await sink.flush()
                 await consumer.commit()

@@ -100,6 +100,6 @@ def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
         counts: Counter[str] = asyncio.run(run_sink(sink, settings, bootstrap, peer_id(cfg), args.once, progress))
     finally:
         progress.close()
-    shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped"))
+    shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "refused"))
     print(f"applied {sum(counts.values())} deliveries to {args.side}: {shown}")
     return 0

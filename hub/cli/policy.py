@@ -1,18 +1,29 @@
-"""`hub policy explain`, `hub policy show`, `hub policy check`: the release policy, and why it decides."""
+"""`hub policy explain`, `hub policy show`, `hub policy check`: the release policy, and why it decides.
+
+`hub policy explain` decides each item with the worker's own function (`hub.core.decide.decide_one`)
+as a new item would be decided now, so its verdict is the worker's; it then lists every check of the
+policy and, for a MISP event, every part the shaper leaves behind. It checks no signature and knows
+no ledger: a duplicate, a replay or a `not-owner` refusal is the worker's alone.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hub.cli.inputs import read_items
 from hub.config.policy_file import DEFAULT_POLICY_TOML, load_policy, policy_for
+from hub.core.decide import decide_one
+from hub.core.decision import Decision
+from hub.core.misp_release import release_envelope
 from hub.core.policy import ReleasePolicy, explain
 from hub.core.route import inbox
-from hub.core.validate import Invalid, validate
+from hub.core.validate import Valid, validate
 from hub.settings import Settings
+from schemas.envelope import MispEventEnvelope
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,11 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.set_defaults(handler=cmd_check)
 
 
-def explain_item(raw: bytes, policy: ReleasePolicy) -> dict[str, Any]:
-    """The verdict on one submission: rejected, withheld by a rule, or where it would be delivered."""
+def explain_item(raw: bytes, policy: ReleasePolicy, now: datetime, skew: timedelta) -> dict[str, Any]:
+    """The verdict on one submission, as the worker would give it to a new item: rejected, withheld or delivered."""
     checked = validate(raw)
-    if isinstance(checked, Invalid):
-        return {"verdict": "rejected", "rule": checked.rule, "reason": checked.reason, "checks": []}
+    outcome = decide_one("explain", checked, None, None, policy, now, skew)
+    if not isinstance(checked, Valid) or outcome.decision is Decision.REJECTED:
+        return {"verdict": "rejected", "rule": outcome.rule, "reason": outcome.reason, "checks": []}
     env = checked.envelope
     dest = env.origin.counterpart
     checks = [
@@ -46,18 +58,33 @@ def explain_item(raw: bytes, policy: ReleasePolicy) -> dict[str, Any]:
         }
         for name, w in explain(env, policy)
     ]
-    fired = next((c for c in checks if c["result"] == "withhold"), None)
     head = {"item": env.key, "origin": env.origin.value, "destination": dest.value, "policy": policy.source}
-    if fired is not None:
-        return {**head, "verdict": "withheld", "rule": fired["rule"], "reason": fired["reason"], "checks": checks}
+    if outcome.decision is Decision.WITHHELD:
+        return {**head, "verdict": "withheld", "rule": outcome.rule, "reason": outcome.reason, "checks": checks}
     reason = f"releasable to {dest}: delivered to {inbox(dest.value)} unless it is a duplicate"
-    return {**head, "verdict": "delivered", "rule": None, "reason": reason, "checks": checks}
+    return {
+        **head,
+        "verdict": "delivered",
+        "rule": None,
+        "reason": reason,
+        "checks": checks,
+        "stripped": _stripped(env, policy),
+    }
+
+
+def _stripped(env: Any, policy: ReleasePolicy) -> list[dict[str, str]]:
+    """The parts of a MISP event that stay on its side, as the worker's shaper finds them."""
+    target = policy.destination(env.origin.counterpart)
+    if not isinstance(env, MispEventEnvelope) or target is None:
+        return []
+    return [{"uuid": s.uuid, "what": s.what, "rule": s.rule} for s in release_envelope(env, "", target)[2]]
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     """Explain each envelope; exit 0 only if every one would be delivered."""
     policy = policy_for(settings)
-    results = [explain_item(raw, policy) for raw in read_items(args.file)]
+    now, skew = datetime.now(UTC), timedelta(seconds=settings.pipeline.future_skew_s)
+    results = [explain_item(raw, policy, now, skew) for raw in read_items(args.file)]
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False))
     else:
@@ -73,6 +100,8 @@ def _text(n: int, r: dict[str, Any], numbered: bool) -> str:
     lines = [f"{title}{r['item']} from {r['origin']} to {r['destination']}, policy {r['policy']}"]
     for c in r["checks"]:
         lines.append(f"  {c['check']:<15} {'WITHHOLD ' + c['rule'] + ': ' + c['reason'] if c['rule'] else 'pass'}")
+    for part in r.get("stripped", ()):
+        lines.append(f"  stripped        {part['what']} {part['uuid']} ({part['rule']})")
     verdict = f"WITHHELD by rule `{r['rule']}`" if r["verdict"] == "withheld" else "DELIVERED"
     lines.append(f"  => {verdict}: {r['reason']}")
     return "\n".join(lines)

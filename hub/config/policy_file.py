@@ -17,7 +17,7 @@ from hub.core.policy import DEFAULT_RECIPIENTS, RELEASABLE_MISP_DISTRIBUTIONS, D
 from hub.errors import ConfigError
 from hub.settings import Settings
 from schemas.common import Side
-from schemas.markings import Pap, Tlp, parse_pap, parse_tlp
+from schemas.markings import Pap, Tlp, classification_key, parse_pap, parse_tlp
 
 DEFAULT_POLICY_TOML = """\
 # Release policy of the EU-NATO exchange hub: what may cross to each destination.
@@ -30,7 +30,7 @@ NATO = ["NATO", "NCIRC", "NATO CIRC", "NATO HAB", "Hybrid Analysis Branch", "NAT
 [destination.NATO]
 allowed_tlp = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT"]  # AMBER+STRICT also needs NATO named
 refused_pap = ["RED"]
-allowed_classifications = []  # any classification marking not listed here is withheld
+allowed_classifications = []  # e.g. ['nato:classification="NU"']; any marking not listed is withheld
 require_releasable_to = false  # true: only items naming NATO in releasable_to cross
 originator_control = "named"  # "named": ORCON crosses when NATO is in releasable_to; "never"
 misp_distributions = [1, 2, 3, 4]  # 0 (organisation only) never crosses
@@ -74,6 +74,13 @@ class _Destination(BaseModel):
             raise ValueError("PAP:RED must stay refused: no action may be taken outside the originator")
         return [p.value for p in levels]
 
+    @field_validator("allowed_classifications")
+    @classmethod
+    def _classifications(cls, value: list[str]) -> list[str]:
+        if any(not classification_key(c) for c in value):
+            raise ValueError("an empty classification marking cannot be accepted")
+        return value
+
     @field_validator("misp_distributions")
     @classmethod
     def _distributions(cls, value: list[int]) -> list[int]:
@@ -86,7 +93,7 @@ class _Destination(BaseModel):
         return DestinationRules(
             allowed_tlp=frozenset(Tlp(t) for t in self.allowed_tlp),
             refused_pap=frozenset(Pap(p) for p in self.refused_pap),
-            allowed_classifications=frozenset(c.strip().lower() for c in self.allowed_classifications),
+            allowed_classifications=frozenset(classification_key(c) for c in self.allowed_classifications),
             require_releasable_to=self.require_releasable_to,
             originator_control=self.originator_control,
             misp_distributions=frozenset(self.misp_distributions),

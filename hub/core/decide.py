@@ -1,191 +1,228 @@
-"""The decisions of one batch, as pure functions: admit, deduplicate, apply the release policy, tag.
+"""The decisions of one batch, as pure functions: replay seal, ownership, dedupe, release policy, tag.
 
-`decide_all` takes what the ledger already knows about a batch (`Known`: decided submission ids,
-the dedupe state of its keys, the owners of its content hashes) and returns the fresh outcomes and
-the state they change. It touches no database and no broker: the worker's ledger transaction
-(`hub.worker.batch.decide_batch`) reads `Known`, calls it, and appends what it returns. A
-submission already decided (a replay after a crash) is not decided again.
+`decide_all` takes what the ledger already knows about a batch (`Known`: the recorded decisions of
+its submission ids, the dedupe state of its keys, the owners of its content hashes) and returns
+the fresh outcomes, the state they change and, for each message, the record that answers for it.
+It touches no database and no broker: the worker's ledger transaction
+(`hub.worker.batch.decide_batch`) reads `Known`, calls it, and appends what it returns. A message
+already decided with the same bytes (a replay after a crash) is not decided again; a decided id
+with other bytes is `rejected (sid-reuse)` (`hub.core.replay`).
 
-    known = Known(decided=frozenset(), state={}, owners={})
-    decided = decide_all(batch, admit_all(batch, trust), known, ReleasePolicy())
+    known = Known(decided={}, state={}, owners={})
+    checked = admit_all(batch, trust)
+    decided = decide_all(batch, checked, known, ReleasePolicy(), now)
     decided.fresh[0].decision  # Decision.DELIVERED
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
+from hub.core.admit import Submitted, admit, admit_all
 from hub.core.decision import Decision, Outcome
-from hub.core.dedupe import Seen, dedupe
-from hub.core.keys import RegisteredKey
-from hub.core.misp_release import release_envelope
+from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
+from hub.core.disclosure import open_document
+from hub.core.misp_release import describe, release_envelope
 from hub.core.policy import ReleasePolicy, release_check
-from hub.core.route import SID_HEADER
-from hub.core.signing import Trust
+from hub.core.replay import Recorded, reuse_id, sealed
 from hub.core.tag import machine_tags
 from hub.core.validate import Invalid, Valid, validate
 from schemas.common import Kind
 from schemas.envelope import Envelope, MispEventEnvelope
 
-
-@dataclass(frozen=True)
-class Submitted:
-    """One message read from `hub.submitted`."""
-
-    submission_id: str
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()  # the signature travels here (`hub-key`, `hub-sig`)
-
-    @classmethod
-    def of(
-        cls,
-        headers: Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None,
-        partition: int,
-        offset: int,
-        value: bytes | None,
-    ) -> Submitted:
-        """A Kafka record's submission: null header values and a null value read as empty bytes."""
-        pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-        clean = tuple((str(k), bytes(v or b"")) for k, v in pairs)
-        raw = value or b""
-        return cls(submission_id(clean, partition, offset, raw), raw, clean)
+__all__ = ["Decided", "Known", "Recorded", "Submitted", "admit", "admit_all", "decide_all", "decide_one"]
+# Refusals for who sent an item: its content is never shown on a shared topic.
+UNTRUSTED_RULES = frozenset({"unsigned", "unknown-key", "forged", "wrong-side", "wrong-originator", "invalid-sid"})
+OWNER_RULES = frozenset({"not-owner", "future-version"})  # refusals of a valid item from a trusted key
 
 
-def submission_id(headers: tuple[tuple[str, bytes], ...], partition: int, offset: int, value: bytes) -> str:
-    """The publisher's submission id, or one derived from the message for foreign producers."""
-    for name, raw in headers:
-        if name == SID_HEADER and raw:
-            return raw.decode("utf-8", "replace")[:200]
-    return f"raw:{hashlib.sha256(value).hexdigest()[:32]}:{partition}:{offset}"
+def _refused(sid: str, checked: Invalid) -> Outcome:
+    hint = (checked.hint.kind, checked.hint.area, checked.hint.origin)
+    public = checked.reason
+    if checked.rule == "invalid":  # its reason may quote the content; shown only if the item is openly marked
+        where = f"field `{checked.field}`" if checked.field else "the submission"
+        public = f"{where} is invalid; the reason is in the hub's ledger (the item is not openly marked)"
+    return Outcome(sid, Decision.REJECTED, checked.reason, checked.rule, hint=hint, public_reason=public)
 
 
 def decide_one(
-    sid: str, checked: Valid | Invalid, prior: Seen | None, owner: str | None, policy: ReleasePolicy
+    sid: str,
+    checked: Valid | Invalid,
+    prior: Seen | None,
+    owner: str | None,
+    policy: ReleasePolicy,
+    now: datetime,
+    skew: timedelta = FUTURE_SKEW,
 ) -> Outcome:
-    """The decision for one checked submission given its key's prior state."""
+    """The decision for one checked submission given its key's prior state and its content hash's `owner` key."""
     if isinstance(checked, Invalid):
-        hint = (checked.hint.kind, checked.hint.area, checked.hint.origin)
-        return Outcome(sid, Decision.REJECTED, checked.reason, checked.rule, hint=hint)
+        return _refused(sid, checked)
     env, digest = checked.envelope, checked.content_hash
+    refusal = future_version(env, now, skew) or ownership(env, checked.owner, prior)
+    if refusal is not None:
+        shown = release_check(env, policy) is None  # its content could have crossed anyway
+        return Outcome(
+            sid, Decision.REJECTED, refusal.reason, refusal.rule, env, submitter=checked.owner, disclosable=shown
+        )
     verdict = dedupe(env, digest, prior, owner)
     if verdict.is_duplicate:
-        return Outcome(sid, Decision.DUPLICATE, verdict.reason, verdict.rule, env, digest)
+        return Outcome(sid, Decision.DUPLICATE, verdict.reason, verdict.rule, env, digest, submitter=checked.owner)
     withhold = release_check(env, policy)
     if withhold is not None:
-        return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest)
+        return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest, submitter=checked.owner)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
     env, digest, stripped = released(env, digest, policy)
-    return Outcome(sid, decision, verdict.reason + stripped, verdict.rule, env, digest, machine_tags(env))
+    reason = verdict.reason + stripped
+    return Outcome(sid, decision, reason, verdict.rule, env, digest, machine_tags(env), submitter=checked.owner)
 
 
 def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:
     """What crosses: a MISP event shaped by MISP's per-hop rules, its hash, and what was stripped."""
-    if not isinstance(env, MispEventEnvelope):
+    dest = policy.destination(env.origin.counterpart)
+    if not isinstance(env, MispEventEnvelope) or dest is None:
         return env, digest, ""
-    return release_envelope(env, digest, policy.names(env.origin.counterpart))
+    shaped, shaped_hash, stripped = release_envelope(env, digest, dest)
+    return shaped, shaped_hash, describe(stripped)
 
 
 def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
     """The key's dedupe state after `outcome`, or None when it does not change."""
     env = outcome.envelope
-    if env is None or outcome.content_hash is None or outcome.decision is Decision.DUPLICATE:
+    if env is None or outcome.content_hash is None or outcome.decision in (Decision.DUPLICATE, Decision.REJECTED):
         return None
     delivered = outcome.crosses or (prior is not None and prior.delivered)
-    return Seen(env.version, outcome.content_hash, env.origin, delivered)
+    owner = prior.owner if prior is not None and prior.owner else outcome.submitter
+    return Seen(env.version, outcome.content_hash, env.origin, delivered, owner)
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """The fields of a recorded decision that its re-sent output needs."""
-
-    submission_id: str
-    decision: str
-    reason: str
-    rule: str
-    content_hash: str | None
-
-
-def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: ReleasePolicy | None = None) -> Outcome:
-    """Rebuild a recorded decision's outcome so its output can be sent again."""
-    env = checked.envelope if isinstance(checked, Valid) else None
-    crosses = recorded.decision in (Decision.DELIVERED, Decision.UPDATED)
-    if env is not None and policy is not None and crosses:
-        env = released(env, recorded.content_hash or "", policy)[0]  # the same bytes as the first time
-    tags = machine_tags(env) if env is not None and crosses else ()
+def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: ReleasePolicy, raw: bytes) -> Outcome:
+    """Rebuild a recorded decision's outcome so its output can be sent again, as it was the first time."""
     decision = Decision(recorded.decision)
+    if decision is Decision.REJECTED:
+        if isinstance(checked, Invalid) and checked.rule == recorded.rule:
+            redo = _refused(recorded.submission_id, checked)
+            return replace(redo, reason=recorded.reason, disclosable=_disclosable(redo, raw))
+        env = checked.envelope if isinstance(checked, Valid) and recorded.rule in OWNER_RULES else None
+        shown = env is not None and release_check(env, policy) is None
+        return Outcome(recorded.submission_id, decision, recorded.reason, recorded.rule, env, disclosable=shown)
+    env = checked.envelope if isinstance(checked, Valid) else None
+    tags: tuple[str, ...] = ()
+    if env is not None and recorded.crossed:
+        env = released(env, recorded.content_hash or "", policy)[0]  # the same bytes as the first time
+        tags = machine_tags(env)
     return Outcome(recorded.submission_id, decision, recorded.reason, recorded.rule, env, recorded.content_hash, tags)
 
 
-def admit(item: Submitted, trust: Trust | None) -> Valid | Invalid:
-    """The way in for one submission (see `admit_all`)."""
-    return admit_all([item], trust)[0]
-
-
-def admit_all(batch: Sequence[Submitted], trust: Trust | None) -> list[Valid | Invalid]:
-    """The way in: the signature (when `trust` is given), the envelope, then its claims against the key.
-
-    Signatures are checked on the verifying threads while this thread validates the same items.
-    """
-    if trust is None:
-        return [validate(item.value) for item in batch]
-    keys = trust.verify_many([(item.value, item.headers) for item in batch])
-    checked = [validate(item.value) for item in batch]
-    return [_claims(key, c, trust) for key, c in zip(keys(), checked, strict=True)]
-
-
-def _claims(key: RegisteredKey | Invalid | None, checked: Valid | Invalid, trust: Trust) -> Valid | Invalid:
-    if isinstance(key, Invalid):
-        return key  # an untrusted item is refused for its signature, whatever its content
-    if key is None or isinstance(checked, Invalid):
-        return checked
-    return trust.check_claims(checked, key)
+def _disclosable(outcome: Outcome, raw: bytes) -> bool:
+    """Whether a refused item's content may appear on the shared topics: only what is openly marked."""
+    if outcome.rule in UNTRUSTED_RULES or outcome.rule == "sid-reuse":
+        return False  # untrusted: never parsed, never shown
+    return outcome.rule == "invalid" and open_document(raw)
 
 
 @dataclass(frozen=True)
 class Known:
-    """What the ledger already holds for one batch: decided ids, the keys' dedupe state, hash owners."""
+    """What the ledger already holds for one batch: recorded decisions, the keys' dedupe state, hash owners."""
 
-    decided: frozenset[str]
+    decided: Mapping[str, Recorded]  # submission id (and reuse id) -> its recorded decision
     state: Mapping[str, Seen]
     owners: Mapping[str, str]  # content hash -> key of an item that has it (assessments and notes)
 
 
 @dataclass(frozen=True)
 class Decided:
-    """A batch's fresh outcomes, in order, and the dedupe state they change."""
+    """A batch's fresh outcomes, in order, the dedupe state they change, and the record id of each message."""
 
     fresh: list[Outcome]
     changed: dict[str, Seen] = field(default_factory=dict)
+    record_ids: list[str] = field(default_factory=list)  # per message: the submission id of its record
+    replayed: list[bool] = field(default_factory=list)  # per message: decided before (a replay), not now
 
 
-def lookups(checked: Sequence[Valid | Invalid]) -> tuple[list[str], list[str]]:
-    """The item keys and the content hashes whose ledger state `decide_all` needs."""
+def lookups(batch: Sequence[Submitted], checked: Sequence[Valid | Invalid]) -> tuple[list[str], list[str], list[str]]:
+    """The record ids, item keys and content hashes whose ledger state `decide_all` needs."""
+    ids = [i.submission_id for i in batch] + [reuse_id(i.submission_id, i.digest) for i in batch]
     valid = [c for c in checked if isinstance(c, Valid)]
     keys = [c.envelope.key for c in valid]
     hashes = [c.content_hash for c in valid if c.envelope.kind is not Kind.MISP_EVENT]
-    return keys, hashes
+    return ids, keys, hashes
 
 
 def decide_all(
-    batch: Sequence[Submitted], checked: Sequence[Valid | Invalid], known: Known, policy: ReleasePolicy
+    batch: Sequence[Submitted],
+    checked: Sequence[Valid | Invalid],
+    known: Known,
+    policy: ReleasePolicy,
+    now: datetime,
+    skew: timedelta = FUTURE_SKEW,
 ) -> Decided:
-    """Decide every submission of `batch` not already decided, each once, in order."""
+    """Decide every message of `batch` not already decided, each once, in order."""
     state, owners = dict(known.state), dict(known.owners)
     decided = Decided([])
-    sids: set[str] = set()
+    recorded: dict[str, Recorded] = dict(known.decided)
     for item, c in zip(batch, checked, strict=True):
-        if item.submission_id in known.decided or item.submission_id in sids:
-            continue  # decided in an earlier run, or sent twice in this batch: decide once
-        sids.add(item.submission_id)
-        key = c.envelope.key if isinstance(c, Valid) else None
-        prior = state.get(key) if key else None
-        owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
-        outcome = decide_one(item.submission_id, c, prior, owner, policy)
+        digest = item.digest
+        record_id = _record_id(item, digest, c, recorded, policy)
+        decided.record_ids.append(record_id)
+        decided.replayed.append(record_id in recorded)
+        if record_id in recorded:
+            continue  # decided in an earlier run or earlier in this batch, for these very bytes
+        if record_id != item.submission_id:
+            outcome = _reused(record_id, item.submission_id)
+        else:
+            key = c.envelope.key if isinstance(c, Valid) else None
+            prior = state.get(key) if key else None
+            owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
+            outcome = decide_one(item.submission_id, c, prior, owner, policy, now, skew)
+            new = next_state(outcome, prior)
+            if key and new is not None:
+                state[key] = decided.changed[key] = new
+                owners.setdefault(new.content_hash, key)
+        outcome = replace(
+            outcome, message_digest=digest, disclosable=outcome.disclosable or _disclosable(outcome, item.value)
+        )
         decided.fresh.append(outcome)
-        new = next_state(outcome, prior)
-        if key and new is not None:
-            state[key] = decided.changed[key] = new
-            owners.setdefault(new.content_hash, key)
+        recorded[record_id] = _as_recorded(outcome)
     return decided
+
+
+def _record_id(
+    item: Submitted, digest: str, checked: Valid | Invalid, recorded: Mapping[str, Recorded], policy: ReleasePolicy
+) -> str:
+    """The submission id itself, unless it is already decided for other bytes: then this message's reuse id."""
+    before = recorded.get(item.submission_id)
+    if before is None:
+        return item.submission_id
+    now_hash = None
+    if before.message_digest is None and isinstance(checked, Valid):  # a legacy record: compare what would cross
+        now_hash = released(checked.envelope, checked.content_hash, policy)[1]
+    return item.submission_id if sealed(before, digest, now_hash) else reuse_id(item.submission_id, digest)
+
+
+def _reused(record_id: str, sid: str) -> Outcome:
+    reason = (
+        f"submission id {sid!r} was already decided for other bytes: a submission id answers for one message; "
+        "publish with a new id"
+    )
+    return Outcome(record_id, Decision.REJECTED, reason, "sid-reuse")
+
+
+def _as_recorded(o: Outcome) -> Recorded:
+    env = o.envelope
+    return Recorded(
+        o.submission_id,
+        o.decision.value,
+        o.reason,
+        o.rule,
+        o.content_hash,
+        o.message_digest,
+        str(env.source_id) if env else None,
+        env.version.isoformat() if env else None,
+    )
+
+
+def validated(item: Submitted, checked: Valid | Invalid) -> Valid | Invalid:
+    """`checked`, or the item validated without its signature: a replay's keyring may have changed since."""
+    return checked if isinstance(checked, Valid) else validate(item.value)

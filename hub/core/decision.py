@@ -34,6 +34,10 @@ class Outcome:
     content_hash: str | None = None
     tags: tuple[str, ...] = field(default=())
     hint: tuple[str, str, str] = (UNKNOWN, UNKNOWN, UNKNOWN)  # kind, area, origin read from a rejected item
+    submitter: str | None = None  # `SIDE:organisation` of the verified key (or the claim, when unsigned is allowed)
+    message_digest: str | None = None  # the message's seal (`hub.core.admit.message_digest`)
+    disclosable: bool = False  # a refused item's content may appear on the shared topics (`hub.core.disclosure`)
+    public_reason: str | None = None  # the reason as the shared topics give it, when the full one may quote content
 
     @property
     def kind(self) -> str:

@@ -1,14 +1,22 @@
-"""Deduplication: exact, by identity and version, against state the ledger keeps durable.
+"""Deduplication and ownership: exact, by identity and version, against state the ledger keeps durable.
 
 MISP events follow MISP's rule (strictly newer timestamp is an update, equal or older a
 duplicate). Assessments and notes are also compared by canonical content hash, so the same
 content resent under a new id or a new modified time is a duplicate.
+
+Ownership follows MISP's sync, which refuses a remote edit to an event created locally: an item
+belongs to the side and organisation whose verified key first submitted it (`Seen.owner`), and a
+newer version from anyone else is refused (`not-owner`); the same or an older version from the
+other side stays a duplicate (`echo`). A MISP event's `Orgc` plays no part: it names the event's
+creator, and CERTs relay events created by others. A version dated more than the allowed skew
+ahead of the hub's clock is refused (`future-version`): otherwise whoever claimed an id first with
+a version in 9999 would turn every genuine later version into a duplicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas.common import Kind, Side
 from schemas.envelope import Envelope
@@ -22,6 +30,7 @@ class Seen:
     content_hash: str
     origin: Side
     delivered: bool  # the counterpart holds some version of it
+    owner: str | None = None  # `SIDE:organisation` that first submitted it; None for state kept before owners
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,50 @@ class Verdict:
 
 
 NEW = Verdict(False, False, "new", "new item")
+FUTURE_SKEW = timedelta(minutes=15)  # the default clock skew allowed: NTP-synchronised hosts are far closer
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A valid item refused for who sent it or when it claims to be from: the rule and why."""
+
+    rule: str
+    reason: str
+
+
+def same_identity(a: str, b: str) -> bool:
+    """True when two `SIDE:organisation` identities name the same submitter (case and spacing aside)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def future_version(envelope: Envelope, now: datetime, skew: timedelta = FUTURE_SKEW) -> Refusal | None:
+    """`future-version` when the item's version is more than `skew` ahead of `now`, else None."""
+    if envelope.version <= now + skew:
+        return None
+    what = "Event.timestamp" if envelope.kind is Kind.MISP_EVENT else "version"
+    return Refusal(
+        "future-version",
+        f"field `{what}`: {envelope.version.isoformat()} is more than {skew} ahead of the hub's clock "
+        f"({now.isoformat(timespec='seconds')})",
+    )
+
+
+def ownership(envelope: Envelope, submitter: str, prior: Seen | None) -> Refusal | None:
+    """`not-owner` when `submitter` sends a newer version of an item someone else first submitted, else None."""
+    if prior is None or envelope.version <= prior.version:
+        return None  # new, or not newer: dedupe decides (an echo, a duplicate)
+    if prior.owner is not None:
+        if same_identity(prior.owner, submitter):
+            return None
+        owner = prior.owner
+    elif submitter.partition(":")[0] == prior.origin.value:
+        return None  # state kept before owners: the side that holds it may update it, and then owns it
+    else:
+        owner = f"the {prior.origin} side"
+    return Refusal(
+        "not-owner",
+        f"{envelope.key} belongs to {owner}, who first submitted it; {submitter} may not send a newer version",
+    )
 
 
 def dedupe(envelope: Envelope, digest: str, prior: Seen | None, hash_owner: str | None) -> Verdict:

@@ -1,13 +1,17 @@
 """MISP's sharing rules below event level, as pure functions over the event JSON.
 
 The hub's release policy (`hub/core/policy.py`) decides whether an event may cross at all. What crosses
-is then shaped here, the way MISP's own server sync shapes a pulled event:
+is then shaped here, the way MISP's own server sync shapes a pulled event, at every level of it:
 
+- every part that carries its own tags, distribution or sharing group (attribute, object, object
+  attribute, event report, galaxy, galaxy cluster, related event, analyst data, and whatever else
+  does) is judged by the destination's rules, with the same reading of markings and the same
+  checks as the event itself (`Destination.marking_withhold`, `Destination.distribution_withhold`);
+  a part that may not leave is stripped, with what it holds;
 - distribution 1 (community only) becomes 0 and 2 (connected communities) becomes 1 on each hop;
   3 (all communities), 4 (sharing group) and 5 (inherit) are kept, as MISP does on pull;
-- an attribute, object or object attribute that may not leave is stripped: `tlp:red` or `PAP:RED`
-  on it, distribution 0, or a sharing group without the destination;
-- local tags never leave; every other tag is sent, as the full set, so a removal arrives too;
+- local tags (and locally attached galaxy clusters) never leave, nor does the tag of a galaxy cluster
+  that was stripped; every other tag is sent, as the full set, so a removal arrives too;
 - soft-deleted attributes (`deleted: true`) travel as they are, so the deletion arrives as an edit;
 - event, attribute and object UUIDs are kept.
 
@@ -18,29 +22,49 @@ keeps a 100,000-attribute event cheap to release.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.core.canonical import content_hash
+from hub.core.policy import Destination
 from schemas.envelope import MispEventEnvelope
-from schemas.misp_event import MispEvent
+from schemas.markings import TAG_KEYS, is_local, read_part, skeleton, tag_names
+from schemas.misp_event import MispEvent, read_distribution
 
 Json = dict[str, Any]
 
 DOWNGRADE = {1: 0, 2: 1}  # MISP's pull: community only -> your org only, connected -> community only
-ORG_ONLY = 0
-SHARING_GROUP = 4
-_BLOCKING = {"tlp:red": "tlp-red", "pap:red": "pap-red"}  # lower-cased tag name -> rule
+_TAG_KEYS = frozenset(TAG_KEYS)
+# How the ledger names a stripped part, by the key that holds it.
+PART_NAMES = {
+    "Attribute": "attribute",
+    "Object": "object",
+    "EventReport": "event report",
+    "Galaxy": "galaxy",
+    "GalaxyCluster": "galaxy cluster",
+    "RelatedEvent": "related event",
+    "ShadowAttribute": "proposal",
+    "Note": "analyst note",
+    "Opinion": "analyst opinion",
+    "Relationship": "analyst relationship",
+}
+# The part-level names of the event-level distribution rules (the ledger has always used these for parts).
+_PART_RULES = {
+    "misp-distribution-0": "distribution-0",
+    "misp-sharing-group": "sharing-group",
+    "misp-distribution": "distribution-not-allowed",
+}
+_GONE = object()  # marks a key whose value was stripped
+_FLAT = frozenset({list, dict})  # the JSON types that can hold parts
 
 
 @dataclass(frozen=True)
 class Stripped:
-    """One attribute or object left behind, and the rule that kept it."""
+    """One part left behind, and the rule that kept it."""
 
     uuid: str
-    what: str  # "attribute", "object" or "object attribute"
-    rule: str  # "tlp-red", "pap-red", "distribution-0" or "sharing-group"
+    what: str  # "attribute", "object", "object attribute", "event report", "galaxy cluster", ...
+    rule: str  # a marking rule (`tlp-red`, `pap-red`, `classified`, ...) or a distribution rule
 
 
 def as_int(value: Any, default: int) -> int:
@@ -51,105 +75,110 @@ def as_int(value: Any, default: int) -> int:
         return default
 
 
-def is_local(tag: Any) -> bool:
-    """True for a local tag (MISP `local: 1`), which never leaves its instance."""
-    return isinstance(tag, dict) and str(tag.get("local", "")).lower() in {"1", "true"}
-
-
-def blocking_rule(tags: Any) -> str | None:
-    """`tlp-red` or `pap-red` when one of `tags` forbids release, else None."""
-    for tag in tags or ():
-        name = tag.get("name") if isinstance(tag, dict) else tag
-        rule = _BLOCKING.get(str(name).strip().lower())
-        if rule is not None:
-            return rule
+def part_rule(part: Json, dest: Destination, named: bool) -> str | None:
+    """The rule that keeps one part of an event on its side, or None; the event's own checks, per part."""
+    reading = read_part(part) if not _TAG_KEYS.isdisjoint(part) else None
+    if reading:
+        withhold = dest.marking_withhold(reading, named)
+        if withhold is not None:
+            return withhold.rule
+    if "distribution" in part:
+        distribution = read_distribution(part["distribution"])
+        if distribution is None:
+            return "distribution-unreadable"
+        withhold = dest.distribution_withhold(distribution, part)
+        if withhold is not None:
+            return _PART_RULES.get(withhold.rule, withhold.rule)
     return None
 
 
-def group_names(part: Json) -> set[str]:
-    """Lower-cased names and UUIDs of the organisations in `part`'s sharing group."""
-    group = part.get("SharingGroup") or {}
-    names: set[str] = set()
-    for link in group.get("SharingGroupOrg") or ():
-        org = link.get("Organisation") or {}
-        names.update(str(org[k]).lower() for k in ("name", "uuid") if org.get(k))
-    return names
+def _name(key: str, parent: str) -> str:
+    what = PART_NAMES.get(key, key)
+    return f"object {what}" if parent == "object" and key == "Attribute" else what
 
 
-def withheld_by(part: Json, destination: frozenset[str]) -> str | None:
-    """The rule that keeps an attribute or object on its side, or None."""
-    rule = blocking_rule(part.get("Tag"))
-    if rule is not None:
-        return rule
-    distribution = as_int(part.get("distribution"), 5)  # absent means inherit from the event
-    if distribution == ORG_ONLY:
-        return "distribution-0"
-    if distribution == SHARING_GROUP and not group_names(part) & destination:
-        return "sharing-group"
-    return None
+@dataclass
+class _Walk:
+    """One release of one event: the destination's rules and what was stripped so far."""
+
+    dest: Destination
+    named: bool  # the envelope's releasable_to names the destination (for TLP:AMBER+STRICT parts)
+    stripped: list[Stripped] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)  # tag names (skeletons) of the galaxy clusters left behind
+
+    def judged(self, part: Json, what: str) -> Json | None:
+        """`part` shaped, or None when it may not leave (recorded unless it is a local attachment)."""
+        local = "tag_name" in part and is_local(part)  # a locally attached galaxy cluster: it stays home
+        rule = None if local else part_rule(part, self.dest, self.named)
+        if local or rule is not None:
+            if isinstance(part.get("tag_name"), str):
+                self.hidden.add(skeleton(part["tag_name"]))  # its tag on the enclosing part goes with it
+            if rule is not None:
+                self.stripped.append(Stripped(str(part.get("uuid", "?")), what, rule))
+            return None
+        shaped = self.shaped(part, what)
+        return None if not shaped and part else shaped  # a wrapper emptied by stripping goes too
+
+    def leaves(self, tag: Any) -> bool:
+        """True when `tag` may travel: not local, not the tag of a cluster left behind."""
+        return not is_local(tag) and not (self.hidden and any(skeleton(n) in self.hidden for n in tag_names(tag) or ()))
+
+    def tags(self, value: Any) -> Any:
+        """A tag list (or single tag) with what may not travel removed; the same object if nothing is."""
+        if type(value) is list and not all(self.leaves(t) for t in value):
+            return [t for t in value if self.leaves(t)]
+        return [] if type(value) is dict and not self.leaves(value) else value
+
+    def shaped(self, part: Json, what: str) -> Json:
+        """`part` with local tags dropped, distribution downgraded and sub-parts judged; itself if unchanged."""
+        changes: Json = {}
+        nested = not _FLAT.isdisjoint(map(type, part.values()))  # at C speed: most attributes hold only scalars
+        for key, value in part.items() if nested else ():
+            kind = type(value)
+            if (kind is not list and kind is not dict) or key in _TAG_KEYS:
+                continue  # tags after the sub-parts: a cluster stripped there takes its tag here along
+            if kind is list:
+                new = self.listed(value, key, what)
+                if new is not value:
+                    changes[key] = new
+            else:
+                found = self.judged(value, _name(key, what) if key != "Event" else what)
+                if found is not value:
+                    changes[key] = _GONE if found is None else found
+        if not _TAG_KEYS.isdisjoint(part):
+            for key in _TAG_KEYS.intersection(part):
+                kept = self.tags(part[key])
+                if kept is not part[key]:
+                    changes[key] = kept
+        distribution = read_distribution(part.get("distribution"))
+        if distribution in DOWNGRADE:
+            lowered = DOWNGRADE[distribution]
+            changes["distribution"] = str(lowered) if isinstance(part["distribution"], str) else lowered
+        if not changes:
+            return part
+        return {k: v for k, v in {**part, **changes}.items() if v is not _GONE}
+
+    def listed(self, items: list[Any], key: str, parent: str) -> list[Any]:
+        """A list of parts with those that may not leave removed; the same list if nothing changed."""
+        out: list[Any] | None = None
+        what = _name(key, parent)
+        for n, item in enumerate(items):
+            kind = type(item)
+            new = self.judged(item, what) if kind is dict else self.listed(item, key, parent) if kind is list else item
+            if new is not item and out is None:
+                out = list(items[:n])
+            if out is not None and new is not None:
+                out.append(new)
+        return items if out is None else out
 
 
-def _shaped(part: Json) -> Json:
-    """`part` with local tags dropped and its distribution downgraded; the same object if unchanged."""
-    changes: Json = {}
-    tags = part.get("Tag")
-    if tags and any(is_local(t) for t in tags):
-        changes["Tag"] = [t for t in tags if not is_local(t)]
-    distribution = as_int(part.get("distribution"), -1)
-    if distribution in DOWNGRADE:
-        lowered = DOWNGRADE[distribution]
-        changes["distribution"] = str(lowered) if isinstance(part["distribution"], str) else lowered
-    return {**part, **changes} if changes else part
+def release(event: Json, dest: Destination, named: bool = False) -> tuple[Json, list[Stripped]]:
+    """The event as it may reach `dest`, and what was stripped; `event` itself when nothing changes.
 
-
-def _attributes(items: Iterable[Json], what: str, destination: frozenset[str], out: list[Stripped]) -> list[Json]:
-    kept = []
-    for attribute in items:
-        rule = withheld_by(attribute, destination)
-        if rule is None:
-            kept.append(_shaped(attribute))
-        else:
-            out.append(Stripped(str(attribute.get("uuid", "?")), what, rule))
-    return kept
-
-
-def _objects(items: Iterable[Json], destination: frozenset[str], out: list[Stripped]) -> list[Json]:
-    kept = []
-    for obj in items:
-        rule = withheld_by(obj, destination)
-        if rule is not None:
-            out.append(Stripped(str(obj.get("uuid", "?")), "object", rule))
-            continue
-        shaped = _shaped(obj)
-        inner = obj.get("Attribute") or []
-        attrs = _attributes(inner, "object attribute", destination, out)
-        if len(attrs) != len(inner) or any(a is not b for a, b in zip(attrs, inner, strict=True)):
-            shaped = {**shaped, "Attribute": attrs}
-        kept.append(shaped)
-    return kept
-
-
-def release(event: Json, destination: frozenset[str]) -> tuple[Json, list[Stripped]]:
-    """The event as it may reach `destination` (lower-cased names of the receiving side) and what was stripped.
-
-    Returns `event` itself when nothing changes.
+    The event's own markings and distribution are the release policy's to judge; here only its parts are.
     """
-    stripped: list[Stripped] = []
-    shaped = _shaped(event)
-    changes: Json = {}
-    for key in ("Attribute", "Object"):
-        items = event.get(key)
-        if not items:
-            continue
-        if key == "Object":
-            new = _objects(items, destination, stripped)
-        else:
-            new = _attributes(items, "attribute", destination, stripped)
-        if len(new) != len(items) or any(a is not b for a, b in zip(new, items, strict=True)):
-            changes[key] = new
-    if changes:
-        shaped = {**shaped, **changes}
-    return shaped, stripped
+    walk = _Walk(dest, named)
+    return walk.shaped(event, "event"), walk.stripped
 
 
 def describe(stripped: list[Stripped], limit: int = 50) -> str:
@@ -186,18 +215,18 @@ def stamp(event: Json, now: int) -> Json:
 
 
 def release_envelope(
-    envelope: MispEventEnvelope, digest: str, destination: frozenset[str]
-) -> tuple[MispEventEnvelope, str, str]:
-    """The envelope as it may reach `destination`, its content hash, and a note of what was stripped.
+    envelope: MispEventEnvelope, digest: str, dest: Destination
+) -> tuple[MispEventEnvelope, str, list[Stripped]]:
+    """The envelope as it may reach `dest`, its content hash, and what was stripped.
 
     Called once the release policy has let an event cross, and again when a recorded delivery is
     re-sent after a crash, so both send the same bytes.
     """
     body = envelope.payload.Event
-    shaped, stripped = release(body, destination)
+    shaped, stripped = release(body, dest, dest.names_me(envelope.markings.releasable_to))
     if shaped is body:
-        return envelope, digest, ""
+        return envelope, digest, stripped
     # The shaped event is a subset of one PyMISP already loaded: no need to check it again.
     payload = MispEvent.model_construct(Event=shaped)
     released = envelope.model_copy(update={"payload": payload})
-    return released, content_hash(released), describe(stripped)
+    return released, content_hash(released), stripped

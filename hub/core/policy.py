@@ -4,17 +4,24 @@ The policy is a list of named rules checked in order against the rules of the it
 (`DestinationRules`, built in or read from a TOML file by `hub.config.policy_file`). `release_check`
 returns None when the item is provably releasable to the destination, otherwise the first rule
 that withholds it and a reason a person can act on; `explain` runs every rule, for `hub policy explain`.
+
+Markings are judged by `Destination.marking_withhold`, one function over a `schemas.markings.Reading`:
+the item's own reading here, each part's reading in the MISP shaper (`hub.core.misp_release`), so the
+two can never read an item differently. MISP distributions and sharing groups are judged the same
+way by `Destination.distribution_withhold`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 from schemas.common import Side
 from schemas.envelope import Envelope, MispEventEnvelope
-from schemas.markings import Pap, Tlp
+from schemas.markings import Pap, Reading, Tlp
+from schemas.misp_event import group_members
 
 # Names that designate each side as a recipient in `releasable_to` and in MISP sharing groups.
 DEFAULT_RECIPIENTS: dict[Side, tuple[str, ...]] = {
@@ -22,6 +29,7 @@ DEFAULT_RECIPIENTS: dict[Side, tuple[str, ...]] = {
     Side.NATO: ("NATO", "NCIRC", "NATO CIRC", "NATO HAB", "Hybrid Analysis Branch", "NATO StratCom COE"),
 }
 RELEASABLE_MISP_DISTRIBUTIONS = frozenset({1, 2, 3, 4})  # community, connected, all, sharing group; never 0 or 5
+SHARING_GROUP = 4  # MISP distribution "sharing group": only the group's organisations receive it
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class DestinationRules:
 
     allowed_tlp: frozenset[Tlp] = frozenset({Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT})
     refused_pap: frozenset[Pap] = frozenset({Pap.RED})
-    allowed_classifications: frozenset[str] = frozenset()  # lower-cased; any other marking is refused
+    allowed_classifications: frozenset[str] = frozenset()  # `classification_key`s; any other marking is refused
     require_releasable_to: bool = False  # True: an item must name the destination in `releasable_to`
     originator_control: Literal["named", "never"] = "named"  # ORCON crosses only when the destination is named
     misp_distributions: frozenset[int] = RELEASABLE_MISP_DISTRIBUTIONS
@@ -59,80 +67,136 @@ class ReleasePolicy:
 
     def names_destination(self, listed: tuple[str, ...] | set[str], side: Side) -> bool:
         """True when any entry of `listed` designates `side`."""
-        return bool(self.names(side) & {n.lower() for n in listed})
+        return bool(self.names(side) & {n.strip().lower() for n in listed})
+
+    def destination(self, side: Side) -> Destination | None:
+        """The rules `side` receives under, or None when this policy has none for it."""
+        rules = self.destinations.get(side)
+        return Destination(side, rules, self) if rules is not None else None
 
 
-Check = Callable[[Envelope, Side, DestinationRules, ReleasePolicy], Withhold | None]
+@dataclass(frozen=True)
+class Destination:
+    """One destination's rules and the names that stand for it: what an item and each of its parts are judged by."""
+
+    side: Side
+    rules: DestinationRules
+    policy: ReleasePolicy
+
+    @cached_property
+    def group_names(self) -> frozenset[str]:
+        """Lower-cased names and UUIDs that stand for this side in a MISP sharing group."""
+        extra = {m.strip().lower() for m in self.rules.misp_sharing_group_members}
+        return self.policy.names(self.side) | extra
+
+    def names_me(self, listed: tuple[str, ...] | None) -> bool:
+        """True when `listed` (a `releasable_to`) names this destination."""
+        return self.policy.names_destination(listed or (), self.side)
+
+    def marking_withhold(self, reading: Reading, named: bool) -> Withhold | None:
+        """The first marking rule `reading` breaks for this destination; `named`: the item's releasable_to names it."""
+        for check in MARKING_CHECKS:
+            withhold = check(reading, self, named)
+            if withhold is not None:
+                return withhold
+        return None
+
+    def distribution_withhold(self, distribution: int, part: Mapping[str, Any]) -> Withhold | None:
+        """The rule a MISP distribution (of an event, or of a part: 5 inherits) breaks for this destination."""
+        if distribution == 0:
+            return Withhold("misp-distribution-0", "MISP distribution 0 (your organisation only) never leaves")
+        if distribution == SHARING_GROUP and not group_members(dict(part)) & self.group_names:
+            return Withhold("misp-sharing-group", f"sharing group does not include a {self.side} organisation")
+        if distribution != 5 and (
+            distribution not in self.rules.misp_distributions or distribution not in RELEASABLE_MISP_DISTRIBUTIONS
+        ):
+            return Withhold("misp-distribution", f"MISP distribution {distribution} is not releasable to {self.side}")
+        return None
 
 
-def _classified(env: Envelope, dest: Side, r: DestinationRules, p: ReleasePolicy) -> Withhold | None:
-    c = env.markings.classification
-    if c and c.strip().lower() not in r.allowed_classifications:
-        return Withhold("classified", f"classification marking {c!r}: the hub carries no classified content")
+MarkingCheck = Callable[[Reading, Destination, bool], Withhold | None]
+
+
+def _classified(reading: Reading, dest: Destination, named: bool) -> Withhold | None:
+    refused = [c for c in reading.classifications if c not in dest.rules.allowed_classifications]
+    if refused:
+        return Withhold("classified", f"classification marking {refused[0]!r}: {dest.side} accepts no such marking")
     return None
 
 
-def _tlp(env: Envelope, dest: Side, r: DestinationRules, p: ReleasePolicy) -> Withhold | None:
-    tlp = env.markings.tlp
-    if tlp is None:
-        return Withhold("no-tlp", "no TLP marking: not provably releasable; mark it TLP:CLEAR, GREEN or AMBER")
+def _unreadable(reading: Reading, dest: Destination, named: bool) -> Withhold | None:
+    if reading.unreadable:
+        problem = f"{reading.unreadable[0]!r} looks like a TLP, PAP, STIX or classification marking but cannot be read"
+        return Withhold("unreadable-marking", f"{problem}: not provably releasable")
+    return None
+
+
+def _tlp_level(reading: Reading, dest: Destination, named: bool) -> Withhold | None:
+    tlp = reading.tlp
     if tlp is Tlp.RED:
         return Withhold("tlp-red", "TLP:RED is for named recipients only and never crosses")
-    if tlp not in r.allowed_tlp:
-        allowed = ", ".join(t.value for t in Tlp if t in r.allowed_tlp) or "nothing"
-        return Withhold("tlp-not-allowed", f"TLP:{tlp.value} does not go to {dest}; it accepts {allowed}")
+    if tlp is not None and tlp not in dest.rules.allowed_tlp:
+        allowed = ", ".join(t.value for t in Tlp if t in dest.rules.allowed_tlp) or "nothing"
+        return Withhold("tlp-not-allowed", f"TLP:{tlp.value} does not go to {dest.side}; it accepts {allowed}")
+    if tlp is Tlp.AMBER_STRICT and not named:
+        return Withhold("amber-strict", f"TLP:AMBER+STRICT without {dest.side} named in releasable_to")
     return None
 
 
-def _pap(env: Envelope, dest: Side, r: DestinationRules, p: ReleasePolicy) -> Withhold | None:
-    pap = env.markings.pap
-    if pap is Pap.RED and pap in r.refused_pap:
+def _pap(reading: Reading, dest: Destination, named: bool) -> Withhold | None:
+    pap = reading.pap
+    if pap is Pap.RED:
         return Withhold("pap-red", "PAP:RED: no action may be taken outside the originator")
-    if pap is not None and pap in r.refused_pap:
-        return Withhold("pap-refused", f"PAP:{pap.value} is refused for {dest}")
+    if pap is not None and pap in dest.rules.refused_pap:
+        return Withhold("pap-refused", f"PAP:{pap.value} is refused for {dest.side}")
     return None
 
 
-def _releasable(env: Envelope, dest: Side, r: DestinationRules, p: ReleasePolicy) -> Withhold | None:
+MARKING_CHECKS: tuple[MarkingCheck, ...] = (_classified, _unreadable, _tlp_level, _pap)
+"""The checks every reading goes through, the item's and each MISP part's alike, in the order they fire."""
+
+Check = Callable[[Envelope, Reading, Destination], Withhold | None]
+
+
+def _on_item(check: MarkingCheck) -> Check:
+    """A marking check applied to the item's own reading, named by its releasable_to."""
+
+    def run(env: Envelope, reading: Reading, dest: Destination) -> Withhold | None:
+        return check(reading, dest, dest.names_me(env.markings.releasable_to))
+
+    return run
+
+
+def _tlp(env: Envelope, reading: Reading, dest: Destination) -> Withhold | None:
+    if reading.tlp is None:  # a part inherits its event's TLP; an item must have its own
+        return Withhold("no-tlp", "no TLP marking: not provably releasable; mark it TLP:CLEAR, GREEN or AMBER")
+    return _on_item(_tlp_level)(env, reading, dest)
+
+
+def _releasable(env: Envelope, reading: Reading, dest: Destination) -> Withhold | None:
     m = env.markings
-    listed = m.releasable_to or ()
-    named = p.names_destination(listed, dest)
-    if m.tlp is Tlp.AMBER_STRICT and not named:
-        return Withhold("amber-strict", f"TLP:AMBER+STRICT without {dest} named in releasable_to")
-    if m.releasable_to is None and r.require_releasable_to:
-        return Withhold("releasable-to-missing", f"no releasable_to: {dest} accepts only items released to it by name")
+    named = dest.names_me(m.releasable_to)
+    if m.releasable_to is None and dest.rules.require_releasable_to:
+        return Withhold("releasable-to-missing", f"no releasable_to: {dest.side} accepts only items released to it")
     if m.releasable_to is not None and not named:
-        return Withhold("releasable-to", f"releasable_to {list(listed)} does not include {dest}")
-    if m.originator_control and (r.originator_control == "never" or not named):
-        why = "is never released" if r.originator_control == "never" else "the originator has not released it"
-        return Withhold("orcon", f"originator control: {why} to {dest}")
+        return Withhold("releasable-to", f"releasable_to {list(m.releasable_to)} does not include {dest.side}")
+    if m.originator_control and (dest.rules.originator_control == "never" or not named):
+        why = "is never released" if dest.rules.originator_control == "never" else "the originator has not released it"
+        return Withhold("orcon", f"originator control: {why} to {dest.side}")
     return None
 
 
-def _misp(env: Envelope, dest: Side, r: DestinationRules, p: ReleasePolicy) -> Withhold | None:
+def _misp(env: Envelope, reading: Reading, dest: Destination) -> Withhold | None:
     if not isinstance(env, MispEventEnvelope):
         return None
-    event = env.payload
-    dist = event.distribution
-    if dist == 0:
-        return Withhold("misp-distribution-0", "MISP distribution 0 (your organisation only) never leaves")
-    if dist == 4:
-        try:
-            members = {m.lower() for m in event.sharing_group_orgs}
-        except (AttributeError, TypeError):  # a malformed SharingGroup: not provably releasable
-            members = set()
-        extra = {m.lower() for m in r.misp_sharing_group_members}
-        if not (p.names_destination(members, dest) or extra & members):
-            return Withhold("misp-sharing-group", f"sharing group does not include a {dest} organisation")
-    if dist not in r.misp_distributions or dist not in RELEASABLE_MISP_DISTRIBUTIONS:
-        return Withhold("misp-distribution", f"MISP distribution {dist} is not releasable at event level to {dest}")
-    return None
+    return dest.distribution_withhold(env.payload.distribution, env.payload.Event)
 
 
 RULES: tuple[tuple[str, Check], ...] = (
-    ("classification", _classified),
+    ("classification", _on_item(_classified)),
+    ("markings", _on_item(_unreadable)),
     ("tlp", _tlp),
-    ("pap", _pap),
+    ("pap", _on_item(_pap)),
     ("releasability", _releasable),
     ("misp", _misp),
 )
@@ -145,21 +209,14 @@ def _no_rules(dest: Side, p: ReleasePolicy) -> Withhold:
 
 def release_check(envelope: Envelope, policy: ReleasePolicy) -> Withhold | None:
     """None if `envelope` may go to the counterpart; otherwise the withholding rule."""
-    dest = envelope.origin.counterpart
-    rules = policy.destinations.get(dest)
-    if rules is None:
-        return _no_rules(dest, policy)
-    for _, check in RULES:
-        withhold = check(envelope, dest, rules, policy)
-        if withhold is not None:
-            return withhold
-    return None
+    return next((w for _, w in explain(envelope, policy) if w is not None), None)
 
 
 def explain(envelope: Envelope, policy: ReleasePolicy) -> list[tuple[str, Withhold | None]]:
     """Every check and what it says about `envelope`; the first Withhold is the one that fires."""
-    dest = envelope.origin.counterpart
-    rules = policy.destinations.get(dest)
-    if rules is None:
-        return [("destination", _no_rules(dest, policy))]
-    return [(name, check(envelope, dest, rules, policy)) for name, check in RULES]
+    side = envelope.origin.counterpart
+    dest = policy.destination(side)
+    if dest is None:
+        return [("destination", _no_rules(side, policy))]
+    reading = envelope.reading()
+    return [(name, check(envelope, reading, dest)) for name, check in RULES]

@@ -1,10 +1,14 @@
-"""Signed submissions: Ed25519 over the RFC 8785 canonical envelope, carried in Kafka headers.
+"""Signed submissions: Ed25519 over the exact bytes sent, carried in Kafka headers.
 
 A publisher sends `hub-key` (its key id) and `hub-sig` (base64 signature) with each message, so the
-envelope contract is unchanged. The signed message is the canonical JSON of the submitted document
-(whitespace and key order do not matter); bytes that are not a canonicalisable JSON document are
-signed as they are, so the hub can still tell who sent them. The hub checks the signature, then,
-once the envelope is valid, that its `origin` and `originator` are the key's side and organisation.
+envelope contract is unchanged. The signature covers the message value byte for byte: the
+publisher signs what it sends, and checking it is one Ed25519 verification over those bytes, with
+no parse. So the hub gives its verdict on a signature before any parsing or validation, and an
+unsigned, unknown-key or forged item costs it no more than that check (`hub.core.admit`). Once
+the envelope is valid, its `origin` and `originator` must be the key's side and organisation.
+
+(Until December 2026 the signature covered the RFC 8785 canonical form of the JSON, which meant
+parsing every item, trusted or not, before its signature could be checked.)
 """
 
 from __future__ import annotations
@@ -13,36 +17,27 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 
-from hub.core.canonical import canonical_of_json
 from hub.core.keys import Keyring, RegisteredKey, key_id
-from hub.core.validate import Hint, Invalid, Valid, read_hint
+from hub.core.validate import Hint, Invalid, Valid
 from schemas.common import Side
 from schemas.envelope import Envelope
 
 KEY_HEADER = "hub-key"  # the signing key's id
-SIG_HEADER = "hub-sig"  # base64 Ed25519 signature over `signed_message(value)`
+SIG_HEADER = "hub-sig"  # base64 Ed25519 signature over the message value, byte for byte
 SIGNATURE_BYTES = 64  # an Ed25519 signature's length (RFC 8032)
 VERIFY_CHUNK = 64  # signatures per task of the verifying threads: ~4 ms of work, little scheduling
 # libsodium releases the GIL while it verifies, so these threads use the cores the interpreter cannot.
 _VERIFIERS = ThreadPoolExecutor(max(2, os.cpu_count() or 1), thread_name_prefix="verify")
 
 Headers = tuple[tuple[str, bytes], ...]
-
-
-def signed_message(raw: bytes) -> bytes:
-    """What a signature covers: the RFC 8785 form of the JSON document, or `raw` if it has none."""
-    try:
-        return canonical_of_json(raw)
-    except (ValueError, TypeError, RecursionError):  # not JSON, NaN, out-of-range numbers, too deep
-        return raw
 
 
 class SignsSubmissions(Protocol):
@@ -66,8 +61,8 @@ class Signer:
         return cls(key_id(private_key.public_key()), private_key)
 
     def sign(self, raw: bytes) -> bytes:
-        """The Ed25519 signature of `raw`'s signed message."""
-        return self.private_key.sign(signed_message(raw))
+        """The Ed25519 signature of `raw`, exactly as it is sent."""
+        return self.private_key.sign(raw)
 
     def headers(self, raw: bytes) -> list[tuple[str, bytes]]:
         """`hub-key` and `hub-sig` for `raw`."""
@@ -109,8 +104,7 @@ class _Pending:
 
     key: RegisteredKey
     signature: bytes
-    message: bytes
-    raw: bytes  # the submission, for the refusal's hint if the signature does not match
+    message: bytes  # the submission's bytes, as sent
 
 
 def _verify_chunk(pending: list[_Pending]) -> list[bool]:
@@ -138,56 +132,59 @@ class Trust:
 
     def verify(self, raw: bytes, headers: Headers) -> RegisteredKey | Invalid | None:
         """The key that signed `raw`, an Invalid naming the rule, or None (unsigned, not required)."""
-        return self.verify_many([(raw, headers)])()[0]
+        return next(self.verdicts([(raw, headers)]))
 
-    def verify_many(self, items: Sequence[tuple[bytes, Headers]]) -> Callable[[], list[RegisteredKey | Invalid | None]]:
-        """Start checking the signatures of `items`; the returned call waits and gives `verify`'s answers.
+    def verdicts(self, items: Sequence[tuple[bytes, Headers]]) -> Iterator[RegisteredKey | Invalid | None]:
+        """`verify`'s answer for each of `items`, in order, as soon as each is known.
 
-        Headers and keys are checked here; the Ed25519 arithmetic runs on the verifying threads while
-        the caller goes on (validating the same items, say).
+        Headers and keys are checked at once; the Ed25519 arithmetic runs on the verifying threads,
+        a chunk at a time, so the caller can validate the trusted items of one chunk while the next
+        chunks are verified.
         """
         found = [self._pending(raw, headers) for raw, headers in items]
         todo = [i for i, f in enumerate(found) if isinstance(f, _Pending)]
-        chunks = [todo[i : i + VERIFY_CHUNK] for i in range(0, len(todo), VERIFY_CHUNK)]
-        jobs = [_VERIFIERS.submit(_verify_chunk, [found[i] for i in chunk]) for chunk in chunks]  # type: ignore[misc]
-
-        def answers() -> list[RegisteredKey | Invalid | None]:
-            for chunk, job in zip(chunks, jobs, strict=True):
+        jobs: list[tuple[list[int], Future[list[bool]]]] = []
+        for start in range(0, len(todo), VERIFY_CHUNK):
+            chunk = todo[start : start + VERIFY_CHUNK]
+            jobs.append((chunk, _VERIFIERS.submit(_verify_chunk, [found[i] for i in chunk])))  # type: ignore[misc]
+        waiting = iter(jobs)
+        for n in range(len(found)):
+            while isinstance(found[n], _Pending):  # chunks are in item order: its chunk is the next one
+                chunk, job = next(waiting)
                 for i, ok in zip(chunk, job.result(), strict=True):
                     pending = found[i]
-                    assert isinstance(pending, _Pending)  # noqa: S101 - `todo` holds only these
+                    assert isinstance(pending, _Pending)  # noqa: S101 - chunks hold only these
                     found[i] = pending.key if ok else self._mismatch(pending)
-            return found  # type: ignore[return-value]  # every _Pending was replaced above
-
-        return answers
+            verdict = found[n]
+            assert not isinstance(verdict, _Pending)  # noqa: S101 - collected above
+            yield verdict
 
     def _pending(self, raw: bytes, headers: Headers) -> _Pending | RegisteredKey | Invalid | None:
         kids, sigs = _single(headers, KEY_HEADER), _single(headers, SIG_HEADER)
         if not kids and not sigs:
             if not self.required:
                 return None
-            return self._refuse(raw, "unsigned", f"unsigned: no `{SIG_HEADER}` header; sign with a registered key")
+            return _refuse("unsigned", f"unsigned: no `{SIG_HEADER}` header; sign with a registered key")
         if len(kids) != 1 or len(sigs) != 1:
-            return self._refuse(raw, "forged", f"needs exactly one `{KEY_HEADER}` and one `{SIG_HEADER}` header")
+            return _refuse("forged", f"needs exactly one `{KEY_HEADER}` and one `{SIG_HEADER}` header")
         kid = kids[0].decode("utf-8", "replace")
         key = self.keyring.get(kid)
         if key is None:
-            return self._refuse(raw, "unknown-key", f"key {kid[:40]!r} is not registered in the hub's keyring")
+            return _refuse("unknown-key", f"key {kid[:40]!r} is not registered in the hub's keyring")
         try:
             sig = base64.b64decode(sigs[0], validate=True)
         except (binascii.Error, ValueError):
             sig = b""
         if len(sig) != SIGNATURE_BYTES:
-            return self._refuse(raw, "forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
-        return _Pending(key, sig, signed_message(raw), raw)
+            return _refuse("forged", f"`{SIG_HEADER}` is not a base64 Ed25519 signature")
+        return _Pending(key, sig, raw)
 
-    def _mismatch(self, p: _Pending) -> Invalid:
-        return self._refuse(
-            p.raw, "forged", f"signature does not match the content for key {p.key.key_id} ({p.key.org})"
-        )
+    @staticmethod
+    def _mismatch(p: _Pending) -> Invalid:
+        return _refuse("forged", f"signature does not match the content for key {p.key.key_id} ({p.key.org})")
 
     def check_claims(self, checked: Valid, key: RegisteredKey) -> Valid | Invalid:
-        """`checked` if its origin and originator are the key's side and organisation; else wrong-side."""
+        """`checked`, with its submitter, if its origin and originator are the key's side and organisation."""
         env = checked.envelope
         if env.origin is not key.side:
             return Invalid(
@@ -199,11 +196,17 @@ class Trust:
         if env.originator.strip().casefold() != key.org.casefold():
             problem = f"claims {env.originator!r} but key {key.key_id} is registered for {key.org!r}"
             return Invalid("originator", problem, _hint(env), "wrong-originator")
-        return checked
+        return replace(checked, submitter=submitter(key))
 
-    @staticmethod
-    def _refuse(raw: bytes, rule: str, problem: str) -> Invalid:
-        return Invalid("", problem, read_hint(raw), rule)
+
+def submitter(key: RegisteredKey) -> str:
+    """The identity an item's verified key gives it, `SIDE:organisation`: what owns the items it submits first."""
+    return f"{key.side}:{key.org}"
+
+
+def _refuse(rule: str, problem: str) -> Invalid:
+    """An untrusted item's refusal: nothing read from its content, not even its kind (it costs a parse)."""
+    return Invalid("", problem, Hint(), rule)
 
 
 def _hint(env: Envelope) -> Hint:

@@ -1,7 +1,9 @@
 """Tagging: machine tags for area, TLP, PAP, proposals, hybrid-threat domains and DISARM techniques.
 
 DISARM ids are checked against the DISARM galaxy of pymispgalaxies; tags whose namespace is a
-MISP taxonomy (pytaxonomies) are checked against it. Both libraries load once, lazily.
+MISP taxonomy (pytaxonomies) are checked against it. Both libraries load once, lazily. TLP and PAP
+tags come from the item's one reading of markings (`Envelope.reading`, the release policy's), so a
+delivered item carries exactly the levels the policy judged, each in its one MISP spelling.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from schemas.envelope import Envelope
+from schemas.markings import read_tag_name
 
 DISARM_GALAXY = "disarm-techniques"
 
@@ -54,17 +57,22 @@ def unknown_taxonomy_tags(tags: tuple[str, ...]) -> list[str]:
     return bad
 
 
+def _is_level(tag: str) -> bool:
+    found = read_tag_name(tag)
+    return found is not None and (found.tlp is not None or found.pap is not None)
+
+
 def machine_tags(envelope: Envelope) -> tuple[str, ...]:
-    """The envelope's own tags plus the hub's machine tags, sorted, without repeats."""
-    tags = set(envelope.tags)
+    """The envelope's own tags (TLP and PAP ones in their one spelling) plus the hub's machine tags, sorted."""
+    tags = {t for t in envelope.tags if not _is_level(t)}
     tags.add(f'hub:area="{envelope.area}"')
     tags.add(f'hub:origin="{envelope.origin}"')
     tags.update(f'hub:proposal="{n}"' for n in envelope.proposals)
-    m = envelope.markings
-    if m.tlp is not None:
-        tags.add(f"tlp:{m.tlp.lower()}")
-    if m.pap is not None:
-        tags.add(f"PAP:{m.pap}")
+    reading = envelope.reading()
+    if reading.tlp is not None:
+        tags.add(f"tlp:{reading.tlp.lower()}")
+    if reading.pap is not None:
+        tags.add(f"PAP:{reading.pap}")
     if envelope.kind == "assessment":
         tags.update(f'hybrid:domain="{d}"' for d in envelope.payload.domains)  # type: ignore[union-attr]
     elif envelope.kind == "stratcom_note":

@@ -60,10 +60,16 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Valid:
-    """A submission that passed validation, with its canonical content hash."""
+    """A submission that passed validation, with its canonical content hash and, once verified, its submitter."""
 
     envelope: Envelope
     content_hash: str
+    submitter: str | None = None  # `SIDE:organisation` of the key that signed it (`hub.core.signing.submitter`)
+
+    @property
+    def owner(self) -> str:
+        """Who submits it: the verified key's identity, or the claimed origin and originator when unsigned."""
+        return self.submitter or f"{self.envelope.origin}:{self.envelope.originator.strip()}"
 
 
 def _first_error(exc: ValidationError) -> Invalid:

@@ -17,9 +17,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from hub.core.admit import SID_MAX, is_safe_sid
 from hub.core.route import SID_HEADER, SUBMITTED
 from hub.core.signing import SignsSubmissions
-from hub.errors import BrokerError
+from hub.errors import BrokerError, InputError
 from hub.kafka.config import PUBLISHER_LINGER_MS, producer_kwargs
 from hub.kafka.errors import describe
 from hub.kafka.topics import ensure_topics
@@ -103,6 +104,9 @@ class Publisher:
         ids = list(sids) if sids is not None else [str(uuid.uuid4()) for _ in items]
         if len(ids) != len(items):
             raise ValueError(f"{len(items)} items but {len(ids)} submission ids")
+        unsafe = next((sid for sid in ids if not is_safe_sid(sid.encode())), None)
+        if unsafe is not None:  # the hub would refuse it (invalid-sid): say so before sending anything
+            raise InputError(f"submission id {unsafe[:40]!r}: use 1 to {SID_MAX} of A-Z a-z 0-9 . _ -")
         messages = [(raw, item_key(raw), self._headers(raw, sid)) for raw, sid in zip(items, ids, strict=True)]
         pending = list(range(len(messages)))
         backoff = Backoff(self.retry_for_s)

@@ -1,4 +1,9 @@
-"""Ledger records and their hash chain: each record's hash covers its fields and the previous hash."""
+"""Ledger records and their hash chain: each record's hash covers its fields and the previous hash.
+
+Fields added after the first schema (`submitter`, `message_digest`) are covered by the hash when
+they hold a value and left out of it when they are null, so records written before they existed
+keep their hashes, and blanking one in a newer record breaks the chain.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +37,14 @@ class Record:
     tags: str  # JSON array
     prev_hash: str
     hash: str
+    submitter: str | None = None  # `SIDE:organisation` of the key that signed it (schema 2)
+    message_digest: str | None = None  # the message's seal: a replay must match it (schema 2)
 
     def body(self) -> dict[str, object]:
-        """The fields the chain hash covers (all but the two hashes)."""
-        return {name: getattr(self, name) for name in _BODY}
+        """The fields the chain hash covers: all but the two hashes; a later field only when it holds a value."""
+        body = {name: getattr(self, name) for name in _BODY}
+        body.update((name, getattr(self, name)) for name in LATER_FIELDS if getattr(self, name) is not None)
+        return body
 
     def expected_hash(self) -> str:
         """The hash this record must carry given its fields and `prev_hash`."""
@@ -49,7 +58,8 @@ class Record:
 
 
 COLUMNS = tuple(f.name for f in fields(Record))
-_BODY = tuple(c for c in COLUMNS if c not in ("prev_hash", "hash"))
+LATER_FIELDS = ("submitter", "message_digest")  # added by schema 2: hashed only when set
+_BODY = tuple(c for c in COLUMNS if c not in ("prev_hash", "hash", *LATER_FIELDS))
 
 
 def chain_hash(prev_hash: str, body: dict[str, object]) -> str:

@@ -54,8 +54,41 @@ CREATE TABLE IF NOT EXISTS counts (
   decision TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, area, kind, direction, decision));
 """,
     ),
+    Migration(
+        "trust: who submitted each record and the digest that seals it; the owner of each item",
+        """
+ALTER TABLE ledger ADD COLUMN submitter TEXT;
+ALTER TABLE ledger ADD COLUMN message_digest TEXT;
+ALTER TABLE items ADD COLUMN owner TEXT;
+UPDATE items SET owner = earliest.owner FROM (
+  SELECT l.kind || ':' || l.source_id AS key,
+         substr(l.direction, 1, instr(l.direction, '->') - 1) || ':' || l.originator AS owner
+  FROM ledger l JOIN (
+    SELECT kind, source_id, MIN(seq) AS seq FROM ledger
+    WHERE decision IN ('delivered', 'updated', 'withheld') AND source_id IS NOT NULL GROUP BY kind, source_id
+  ) f ON l.seq = f.seq
+) AS earliest WHERE items.key = earliest.key;
+""",
+        postgres="""
+ALTER TABLE ledger ADD COLUMN submitter TEXT;
+ALTER TABLE ledger ADD COLUMN message_digest TEXT;
+ALTER TABLE items ADD COLUMN owner TEXT;
+UPDATE items SET owner = earliest.owner FROM (
+  SELECT l.kind || ':' || l.source_id AS key,
+         split_part(l.direction, '->', 1) || ':' || l.originator AS owner
+  FROM ledger l JOIN (
+    SELECT kind, source_id, MIN(seq) AS seq FROM ledger
+    WHERE decision IN ('delivered', 'updated', 'withheld') AND source_id IS NOT NULL GROUP BY kind, source_id
+  ) f ON l.seq = f.seq
+) AS earliest WHERE items.key = earliest.key;
+""",
+    ),
 )
-"""Every version of the schema in order; version N is reached by applying the first N."""
+"""Every version of the schema in order; version N is reached by applying the first N.
+
+Version 2 backfills each item's owner from its first record that set its state (delivered,
+updated or withheld): that record's origin side and originator, whose key the hub had checked.
+"""
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)"
 

@@ -94,9 +94,10 @@ class Ledger:
         return {r[1]: Record(*r) for r in self._in(sql, submission_ids)}
 
     def seen(self, keys: Iterable[str]) -> dict[str, Seen]:
-        """Dedupe state of these item keys."""
-        rows = self._in("SELECT key, version, content_hash, origin, delivered FROM items WHERE key IN ({})", keys)
-        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d)) for k, v, h, o, d in rows}
+        """Dedupe state (and owner) of these item keys."""
+        sql = "SELECT key, version, content_hash, origin, delivered, owner FROM items WHERE key IN ({})"
+        rows = self._in(sql, keys)
+        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w) for k, v, h, o, d, w in rows}
 
     def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
         """For each content hash already held, the key of an item that has it."""
@@ -122,10 +123,13 @@ class Ledger:
         marks = ",".join("?" * len(COLUMNS))
         self._many(f"INSERT INTO ledger ({','.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records])
         self._many(
-            "INSERT INTO items (key, version, content_hash, origin, delivered) VALUES (?,?,?,?,?) "
+            "INSERT INTO items (key, version, content_hash, origin, delivered, owner) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT (key) DO UPDATE SET version=excluded.version, content_hash=excluded.content_hash, "
-            "origin=excluded.origin, delivered=excluded.delivered",
-            [(k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered)) for k, s in states.items()],
+            "origin=excluded.origin, delivered=excluded.delivered, owner=excluded.owner",
+            [
+                (k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered), s.owner)
+                for k, s in states.items()
+            ],
         )
         self._many(
             "INSERT INTO counts (day, area, kind, direction, decision, n) VALUES (?,?,?,?,?,?) "
@@ -196,7 +200,9 @@ def _record(o: Outcome, seq: int, prev: str, at: datetime) -> Record:
         "content_hash": o.content_hash,
         "tags": json.dumps(list(o.tags), ensure_ascii=False),
     }
-    return Record(**body, prev_hash=prev, hash=chain_hash(prev, body))  # type: ignore[arg-type]
+    later = {name: value for name, value in (("submitter", o.submitter), ("message_digest", o.message_digest))}
+    hashed = {**body, **{k: v for k, v in later.items() if v is not None}}
+    return Record(**body, prev_hash=prev, hash=chain_hash(prev, hashed), **later)  # type: ignore[arg-type]
 
 
 def _row(r: Record) -> tuple[Any, ...]:

@@ -2,8 +2,9 @@
 
 `HubWorker` ties the parts together and nothing else: the batch engine (`hub.worker.engine`) reads
 `hub.submitted`, `HubWorker.decide` runs one batch through the core and the ledger
-(`hub.worker.batch.decide_batch`) in the ledger's own thread and routes its outputs, and the engine
-sends them. Invariant: offsets are committed only after a batch's decisions are committed to the
+(`hub.worker.batch.decide_batch`) in the ledger's own thread and routes its outputs, each inbox
+message signed with the hub's own key (`hub.core.delivery`), and the engine sends them.
+Invariant: offsets are committed only after a batch's decisions are committed to the
 ledger and every one of its outputs was acknowledged by the broker, so a crash replays only batches
 decided in its last moments, and the ledger's unique submission ids keep the replay from being
 counted twice. Faust hosts the engine and any extra tasks (the connectors `hub up` runs) and owns
@@ -21,13 +22,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import faust
 
-from hub.config.keystore import load_keyring
+from hub.config.keystore import hub_signer, load_keyring
 from hub.config.policy_file import policy_for
 from hub.core.decide import Submitted
+from hub.core.delivery import delivery_headers
 from hub.core.policy import ReleasePolicy
 from hub.core.route import Output, route
 from hub.core.signing import Trust
@@ -59,7 +62,7 @@ def trust(settings: Settings) -> Trust:
 
 
 class HubWorker:
-    """The Faust app and what its engine needs: the ledger, the policy, the trust, the ledger's thread."""
+    """The Faust app and what its engine needs: ledger, policy, trust, the hub's key, the ledger's thread."""
 
     def __init__(self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = ()) -> None:
         self.settings = settings
@@ -67,7 +70,10 @@ class HubWorker:
         self.app = faust.App(settings.app_id, **faust_arguments(settings, bootstrap))
         self.ledger = Ledger(settings.ledger)
         self.policy = release_policy(settings)
+        self.hub = hub_signer(settings)  # before the keyring is read: a key made now is in it
+        self.sign = partial(delivery_headers, self.hub)
         self.trust = trust(settings)
+        self.skew = timedelta(seconds=settings.pipeline.future_skew_s)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         self.decided = 0
         self._progress = (time.monotonic(), 0)
@@ -91,11 +97,11 @@ class HubWorker:
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
-        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust)
+        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust, self.skew)
         outputs = [
             o
             for item, d in zip(batch, done, strict=True)
-            for o in route(d.outcome, d.record.seq, d.record.as_json(), item.value)
+            for o in route(d.outcome, d.record.seq, d.record.as_json(), item.value, self.sign)
         ]
         return outputs, sum(not d.replayed for d in done)
 

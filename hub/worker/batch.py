@@ -3,8 +3,9 @@
 `decide_batch` is what the engine calls with the raw messages of one batch. Signatures and
 validation run outside the ledger's lock; inside one transaction it reads what the ledger knows
 about the batch, lets the core decide (`hub.core.decide.decide_all`) and appends the records. A
-submission the ledger already holds (a replay after a crash) is not decided again: its recorded
-decision is returned so its output can be re-sent (at least once), never re-counted.
+message the ledger already holds with the same bytes (a replay after a crash) is not decided again:
+its recorded decision is returned so its output can be re-sent (at least once), never re-counted.
+A decided submission id with other bytes is recorded as `rejected (sid-reuse)` under its own id.
 
     done = decide_batch(ledger, [Submitted("sid-1", raw, headers)], policy, datetime.now(UTC), trust)
     done[0].outcome.decision, done[0].record.seq, done[0].replayed
@@ -14,19 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from hub.core.decide import Known, Recorded, Submitted, admit_all, decide_all, lookups, replayed_outcome
+from hub.core.decide import (
+    OWNER_RULES,
+    Known,
+    Recorded,
+    Submitted,
+    admit_all,
+    decide_all,
+    lookups,
+    replayed_outcome,
+    validated,
+)
 from hub.core.decision import Outcome
+from hub.core.dedupe import FUTURE_SKEW
 from hub.core.policy import ReleasePolicy
 from hub.core.signing import Trust
-from hub.core.validate import Valid, validate
 from hub.ledger import Ledger, Record
 
 
 @dataclass(frozen=True)
 class Processed:
-    """A submission's outcome, its ledger record, and whether it was decided in an earlier run."""
+    """A message's outcome, its ledger record, and whether it was decided before (a replay)."""
 
     outcome: Outcome
     record: Record
@@ -34,32 +45,46 @@ class Processed:
 
 
 def recorded(record: Record) -> Recorded:
-    """The fields of a ledger record that a re-sent output needs."""
-    return Recorded(record.submission_id, record.decision, record.reason, record.rule, record.content_hash)
+    """The fields of a ledger record that a replay needs."""
+    return Recorded(
+        record.submission_id,
+        record.decision,
+        record.reason,
+        record.rule,
+        record.content_hash,
+        record.message_digest,
+        record.source_id,
+        record.version,
+    )
 
 
 def decide_batch(
-    ledger: Ledger, batch: Sequence[Submitted], policy: ReleasePolicy, now: datetime, trust: Trust | None = None
+    ledger: Ledger,
+    batch: Sequence[Submitted],
+    policy: ReleasePolicy,
+    now: datetime,
+    trust: Trust | None = None,
+    skew: timedelta = FUTURE_SKEW,
 ) -> list[Processed]:
-    """Decide and record one batch; returns one Processed per submission, in order.
+    """Decide and record one batch; returns one Processed per message, in order.
 
     `trust` checks signatures; the worker always passes it, core tests may leave it out.
     """
     checked = admit_all(batch, trust)
-    keys, hashes = lookups(checked)
+    ids, keys, hashes = lookups(batch, checked)
     with ledger.transaction():
-        done = ledger.decided(item.submission_id for item in batch)
-        known = Known(frozenset(done), ledger.seen(keys), ledger.hash_owners(hashes))
-        decided = decide_all(batch, checked, known, policy)
+        done = ledger.decided(ids)
+        known = Known({sid: recorded(r) for sid, r in done.items()}, ledger.seen(keys), ledger.hash_owners(hashes))
+        decided = decide_all(batch, checked, known, policy, now, skew)
         records = {r.submission_id: r for r in ledger.append(decided.fresh, decided.changed, now)}
-    by_sid = {o.submission_id: o for o in decided.fresh}
-    result, sent = [], set()
-    for item, c in zip(batch, checked, strict=True):
-        sid = item.submission_id
-        if sid in done:
-            readable = c if isinstance(c, Valid) else validate(item.value)  # the keyring may have changed since
-            result.append(Processed(replayed_outcome(recorded(done[sid]), readable, policy), done[sid], True))
+    fresh = {o.submission_id: o for o in decided.fresh}
+    result = []
+    for item, c, record_id, replayed in zip(batch, checked, decided.record_ids, decided.replayed, strict=True):
+        if record_id in done:  # decided in an earlier run
+            before = recorded(done[record_id])
+            readable = validated(item, c) if before.crossed or before.rule in OWNER_RULES else c
+            outcome = replayed_outcome(before, readable, policy, item.value)
+            result.append(Processed(outcome, done[record_id], True))
         else:
-            result.append(Processed(by_sid[sid], records[sid], sid in sent))  # a second copy is a replay
-            sent.add(sid)
+            result.append(Processed(fresh[record_id], records[record_id], replayed))  # a second copy is a replay
     return result

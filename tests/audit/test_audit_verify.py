@@ -30,7 +30,7 @@ def ten(url):
     return url, records
 
 
-INSERT_ROW = "INSERT INTO ledger VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"  # the 17 columns
+INSERT_ROW = "INSERT INTO ledger VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"  # the 19 columns
 
 
 def run(url, anchor=None):
@@ -92,7 +92,7 @@ def test_inserting_a_record_by_hand_names_it(ten):
     url, records = ten
     r = records[-1]
     row = (11, "forged-sid", r.decided_at, r.day, r.kind, r.area, r.direction, "delivered", r.rule, r.reason,
-           r.originator, r.source_id, r.version, r.content_hash, r.tags, r.hash, "f" * 64)  # fmt: skip
+           r.originator, r.source_id, r.version, r.content_hash, r.tags, r.hash, "f" * 64, None, None)  # fmt: skip
     tamper(url, INSERT_ROW, row)
     with pytest.raises(ChainBroken, match=r"^record seq 11 \(submission forged-sid\): its hash does not match"):
         run(url)

@@ -26,13 +26,15 @@ from tests.conftest import TEST_KEYS, read_topic
 
 
 def hub_settings(bootstrap: str, tmp_path: Path, side: Side) -> Settings:
-    """Settings for one side's connectors run inside the test: the test's broker, that side's test key."""
+    """Settings for one side's connectors run inside the test: the test's broker, that side's test key, and the
+    keyring the test's worker uses (`keyring_file`), which holds the hub key its sinks check deliveries against."""
     key = tmp_path / "keys" / f"{side.value}.pem"
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True)
         write_private_key(TEST_KEYS[(side.value, ORGANISATIONS[side])], key)
     kafka = KafkaSettings(bootstrap=bootstrap, partitions=4, session_timeout_s=2)
-    return load_settings(kafka=kafka, data_dir=tmp_path / "connectors", signing={"key_file": key})
+    signing = {"key_file": key, "keyring": tmp_path / "keyring.json"}
+    return load_settings(kafka=kafka, data_dir=tmp_path / "connectors", signing=signing)
 
 
 def write_feed(directory: Path, events: list[dict[str, Any]], now: int | None = None) -> None:

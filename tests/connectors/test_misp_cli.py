@@ -64,7 +64,9 @@ async def test_feed_import_then_export_through_the_hub(broker, ledger_url, start
     assert [r.decision for r in await decisions(ledger_url, 2)] == ["delivered", "delivered"]
     await inbox_holds(broker.bootstrap, "NATO", 2)
     done = hub("misp", "feed-export", str(tmp_path / "nato-feed"), "--side", "nato", "--once", env=env)
-    assert done.stdout == "applied 2 deliveries to NATO: 2 added, 0 updated, 0 unchanged, 0 skipped\n", done.stderr
+    assert done.stdout == "applied 2 deliveries to NATO: 2 added, 0 updated, 0 unchanged, 0 skipped, 0 refused\n", (
+        done.stderr
+    )
     assert sorted(p.name for p in (tmp_path / "nato-feed").iterdir()) == sorted(
         ["manifest.json", *(f"{e['uuid']}.json" for e in events)]
     )

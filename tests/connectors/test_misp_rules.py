@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 
 from hub.core.misp_release import describe, release, stamp
+from hub.core.policy import ReleasePolicy
+from schemas.common import Side
 from tests.connectors.conftest import fixture_event
 
-NATO = frozenset({"nato", "ncirc"})
+NATO = ReleasePolicy().destination(Side.NATO)
 
 
 def attr(uuid: str, *tags: str, distribution: str = "5", **extra):
@@ -93,11 +95,24 @@ def test_sharing_group_attribute_crosses_only_with_the_counterpart_in_it():
     assert [(s.uuid, s.rule) for s in stripped] == [("out", "sharing-group")]
 
 
-def test_real_event_keeps_every_uuid_value_and_tag():
+def test_real_event_keeps_every_uuid_value_and_tag_that_may_leave():
     event = fixture_event("existing_event.json")
     shaped, stripped = release(event, NATO)
-    assert stripped == []
-    assert shaped is event  # distribution 3 and inherit everywhere: nothing changes
+    # This export (CIRCL's MISP) holds galaxy clusters and one related event at distribution 0: they stay home,
+    # and each cluster's tag goes with it; attributes and objects (distribution 3 and inherit) are untouched.
+    closed = {c["tag_name"] for g in event["Galaxy"] for c in g["GalaxyCluster"] if c["distribution"] == "0"}
+    assert len(closed) == 14
+    assert {(s.what, s.rule) for s in stripped} == {
+        ("galaxy cluster", "distribution-0"),
+        ("related event", "distribution-0"),
+    }
+    assert [t["name"] for t in shaped["Tag"]] == [t["name"] for t in event["Tag"] if t["name"] not in closed]
+    assert len(shaped["Tag"]) == len(event["Tag"]) - 14
+    assert shaped["Attribute"] is event["Attribute"]
+    assert shaped["Object"] is event["Object"]
+    kept = [r["Event"]["uuid"] for r in event["RelatedEvent"] if r["Event"]["distribution"] != "0"]
+    assert [r["Event"]["uuid"] for r in shaped["RelatedEvent"]] == kept
+    assert len(kept) == len(event["RelatedEvent"]) - 1
 
 
 def test_stamp_sets_what_misp_sets_on_save():

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from tests.conftest import TEST_KEYS, write_test_keyring
 ITEMS = int(os.environ.get("HUB_PROPERTY_ITEMS", "100000"))  # the issue's figure for property-generated items
 BATCH = 100  # items per hypothesis example: keeps hypothesis' per-example overhead small
 POLICY = ReleasePolicy()
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ROGUE = Signer.of(Ed25519PrivateKey.from_private_bytes(b"r" * 32))
 NAMES = {"EU": ["EU", "CERT-EU", "eeas"], "NATO": ["NATO", "NCIRC", "nato hab"]}
 TEMPLATES = {
@@ -127,7 +129,7 @@ def test_nothing_red_unreleasable_unsigned_or_forged_crosses(tmp_path):
         for n, digits in enumerate(items):
             raw, headers, how = build(digits)
             checked = admit(Submitted(f"s{n}", raw, headers), trust)
-            outcome = decide_one(f"s{n}", checked, None, None, POLICY)
+            outcome = decide_one(f"s{n}", checked, None, None, POLICY, NOW)
             seen["items"] += 1
             seen[{"delivered": "crossed", "withheld": "withheld", "rejected": "rejected"}[outcome.decision.value]] += 1
             if how != "good":
@@ -170,4 +172,4 @@ def test_validation_never_raises_on_any_json_in_any_field(template, field, value
     if isinstance(result, Invalid):
         assert result.reason
     else:
-        assert decide_one("s", result, None, None, POLICY).decision.value in {"delivered", "withheld"}
+        assert decide_one("s", result, None, None, POLICY, NOW).decision.value in {"delivered", "withheld"}

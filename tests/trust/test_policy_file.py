@@ -119,7 +119,7 @@ def test_a_bad_policy_file_is_refused_with_the_key_named(text, problem):
 
 def test_explain_runs_every_check_and_names_the_first_that_fires():
     checks = explain(env(tlp="RED", pap="RED"), ReleasePolicy())
-    assert [name for name, _ in checks] == ["classification", "tlp", "pap", "releasability", "misp"]
+    assert [name for name, _ in checks] == ["classification", "markings", "tlp", "pap", "releasability", "misp"]
     fired = [w.rule for _, w in checks if w]
     assert fired == ["tlp-red", "pap-red"]
     assert release_check(env(tlp="RED", pap="RED"), ReleasePolicy()).rule == fired[0]

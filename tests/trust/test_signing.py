@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import hub.core.admit
 from hub.config.keystore import load_keyring
 from hub.core.decide import Submitted, admit
 from hub.core.policy import ReleasePolicy
-from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer, Trust, signed_message
+from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer, Trust
 from hub.core.validate import Invalid, Valid
 from hub.demo.scenario import BASE_TIME, ORGS, envelope
 from hub.ledger import Ledger
@@ -46,12 +47,31 @@ def test_items_signed_by_their_originator_are_admitted(trust, kind, origin):
     assert isinstance(admit(signed(item(kind, origin)), trust), Valid)
 
 
-def test_the_signature_covers_the_canonical_document_not_its_layout(trust):
+def test_the_signature_covers_the_exact_bytes_sent(trust):
     raw = item()
-    relaid = json.dumps(json.loads(raw), indent=3, sort_keys=True).encode()
-    assert signed_message(raw) == signed_message(relaid)
+    relaid = json.dumps(json.loads(raw), indent=3, sort_keys=True).encode()  # the same document, other bytes
     moved = Submitted("s1", relaid, tuple(TEST_SIGNERS.headers(raw)))
-    assert isinstance(admit(moved, trust), Valid)
+    assert rule_of(admit(moved, trust)) == "forged"
+    assert isinstance(admit(Submitted("s1", relaid, tuple(TEST_SIGNERS.headers(relaid))), trust), Valid)
+
+
+def test_an_untrusted_item_is_never_parsed_or_validated(trust, monkeypatch):
+    """Trust first: the verdict on the signature comes before any parse; untrusted items cost only that check."""
+    validated: list[bytes] = []
+    real = hub.core.admit.validate
+    monkeypatch.setattr(hub.core.admit, "validate", lambda raw: validated.append(raw) or real(raw))
+    good, rogue = item(), Signer.of(Ed25519PrivateKey.generate())
+    forged_headers = tuple(TEST_SIGNERS.headers(good))
+    batch = [
+        Submitted("unsigned", item("stratcom_note")),
+        Submitted("unknown", item("misp_event"), tuple(rogue.headers(item("misp_event")))),
+        Submitted("forged", good + b" ", forged_headers),
+        Submitted("good", good, forged_headers),
+    ]
+    results = hub.core.admit.admit_all(batch, trust)
+    assert [getattr(r, "rule", "valid") for r in results] == ["unsigned", "unknown-key", "forged", "valid"]
+    assert validated == [good]  # only the item whose signature checked out was parsed
+    assert all(r.hint.kind == "unknown" for r in results[:3])  # nothing was read from the untrusted ones
 
 
 def rule_of(result) -> str:
@@ -143,5 +163,5 @@ def test_the_ledger_records_the_trust_rule(trust, ledger_url):
         ("rejected", "unsigned"),
         ("rejected", "unknown-key"),
     ]
-    assert [r.kind for r in ledger.records()][1:] == ["stratcom_note", "misp_event"]
+    assert [r.kind for r in ledger.records()][1:] == ["unknown", "unknown"]  # untrusted: not even parsed
     ledger.close()
