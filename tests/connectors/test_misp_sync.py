@@ -10,7 +10,6 @@ import pytest
 from pymisp import MISPEvent
 
 from connectors import make_publisher
-from connectors.misp.client import MispClient
 from connectors.misp.envelope import envelope
 from connectors.misp.feed import FeedDir
 from schemas.common import Side
@@ -47,10 +46,6 @@ def shape(event):
     }
 
 
-def client(server) -> MispClient:
-    return MispClient(server.url, server.key, retries=3, backoff_s=0.05)
-
-
 async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     broker, ledger_url, start_worker, misp_servers, tmp_path
 ):
@@ -74,7 +69,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     crossing = [e for n, e in originals.items() if n not in WITHHELD_FIXTURES]
     await inbox_holds(broker.bootstrap, "NATO", len(crossing))
     assert await export_feed(settings, nato_feed, Side.NATO) == Counter(added=len(crossing))
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(added=len(crossing))
+    assert await push_misp(settings, nato, Side.NATO) == Counter(added=len(crossing))
 
     manifest = FeedDir(nato_feed).manifest()
     assert sorted(manifest) == sorted(e["uuid"] for e in crossing)
@@ -95,7 +90,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     assert (last.decision, last.rule) == ("updated", "newer-version")
     await inbox_holds(broker.bootstrap, "NATO", len(crossing) + 1)
     assert await export_feed(settings, nato_feed, Side.NATO) == Counter(updated=1)
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(updated=1)
+    assert await push_misp(settings, nato, Side.NATO) == Counter(updated=1)
     held = nato.state.events[edited["uuid"]]
     assert held["timestamp"] == edited["timestamp"]
     assert [t["name"] for t in held["Object"][0]["Attribute"][0]["Tag"]] == ["blah"]
@@ -107,7 +102,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
         await pub.publish([envelope(originals["existing_event.json"], Side.EU), envelope(edited, Side.EU)])
     replayed = (await decisions(ledger_url, len(names) + 3))[-2:]
     assert [(r.decision, r.rule) for r in replayed] == [("duplicate", "older-version"), ("duplicate", "same-version")]
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter()
+    assert await push_misp(settings, nato, Side.NATO) == Counter()
     assert json.dumps(nato.state.events, sort_keys=True) == before
 
 
@@ -141,7 +136,6 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     eu, nato = misp_servers(), misp_servers()
     settings = hub_settings(broker.bootstrap, tmp_path, Side.EU)
     nato_settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
-    eu_api = client(eu)
     red = _event("11111111-1111-4111-8111-111111111111", 1000, ["tlp:red"])
     org_only = _event("22222222-2222-4222-8222-222222222222", 1000, ["tlp:green"], distribution="0")
     group = {"name": "EU only", "SharingGroupOrg": [{"Organisation": {"name": "CERT-EU", "uuid": "e0"}}]}
@@ -150,10 +144,10 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     mixed["Attribute"][1]["Tag"] = [{"name": "tlp:red"}]
     mixed["Tag"].append({"name": "cert-eu:internal", "local": 1})
     for e in (red, org_only, eu_group, mixed):
-        eu_api.put(e)
+        eu.state.add({"Event": e})
     start_worker()
 
-    assert await pull_misp(settings, eu_api, Side.EU) == 4
+    assert await pull_misp(settings, eu, Side.EU) == 4
     records = {r.source_id: r for r in await decisions(ledger_url, 4)}
     assert (records[red["uuid"]].decision, records[red["uuid"]].rule) == ("withheld", "tlp-red")
     assert records[org_only["uuid"]].rule == "misp-distribution-0"
@@ -162,13 +156,13 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     assert records[mixed["uuid"]].decision == "delivered"
     assert f"stripped 1: attribute {stripped} (tlp-red)" in records[mixed["uuid"]].reason
     await inbox_holds(broker.bootstrap, "NATO", 1)
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(added=1)
+    assert await push_misp(settings, nato, Side.NATO) == Counter(added=1)
     held = nato.state.events[mixed["uuid"]]
     assert [a["uuid"] for a in held["Attribute"]] == [mixed["Attribute"][0]["uuid"], mixed["Attribute"][2]["uuid"]]
     assert [t["name"] for t in held["Tag"]] == ["tlp:green", "PAP:GREEN"]  # the local tag stayed home
 
     # The NATO side's source pulls what the hub delivered: recognised, not sent back.
-    assert await pull_misp(nato_settings, client(nato), Side.NATO) == 1
+    assert await pull_misp(nato_settings, nato, Side.NATO) == 1
     echo = (await decisions(ledger_url, 5))[-1]
     assert (echo.source_id, echo.decision, echo.rule) == (mixed["uuid"], "duplicate", "echo")
     assert await read_topic(broker.bootstrap, "eu.inbox", 1, timeout=3) == []
