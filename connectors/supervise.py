@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from connectors.health import ConnectorHealth
@@ -32,12 +33,13 @@ async def supervise(what: str, run: Callable[[], Awaitable[None]], health: Conne
     """Run `run()` until it returns or is cancelled, starting it again after any failure (`cap_s`: longest wait)."""
     backoff = Backoff(FIRST_RETRY_S, max(cap_s, FIRST_RETRY_S))
     while True:
+        started = time.monotonic()
         try:
             await run()
             return
         except Exception as exc:  # whatever a peer causes must not reach the worker
-            if health.failing == 0:
-                backoff.reset()  # it worked since the last failure: start the backoff again
+            if time.monotonic() - started > backoff.cap_s:
+                backoff.reset()  # it ran well for a while before this failure: start the backoff again
             cause = cause_of(exc)
             health.failed(cause)
             delay = backoff.next_delay(getattr(exc, "retry_after", None))

@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits
-from connectors.misp.envelope import checked_uuid, event_uuid, timestamp_of
+from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
 
@@ -139,7 +139,7 @@ class MispClient:
         """
         key = event_uuid(event.get("uuid"))
         if key is None:
-            raise Refused(f"the delivered event has no valid uuid ({str(event.get('uuid'))[:60]!r})")
+            raise Refused(missing_uuid(event))
         sent = timestamp_of(event.get("timestamp")) or 0
         answer = await self.http.request("POST", "events/add", {"Event": event})
         if answer.status == 200:

@@ -60,6 +60,13 @@ def event_uuid(value: Any) -> str | None:
     return str(uuid.UUID(value))
 
 
+def missing_uuid(event: dict[str, Any]) -> str:
+    """Why a delivered event cannot be applied for want of a UUID."""
+    if "uuid" not in event:
+        return "the delivered event has no uuid"
+    return f"the delivered event's uuid {str(event['uuid'])[:60]!r} is not a UUID"
+
+
 def checked_uuid(value: Any, where: str) -> str:
     """`value` as a canonical UUID (it goes into a URL or a file name), else ConnectorError naming `where`."""
     found = event_uuid(value)

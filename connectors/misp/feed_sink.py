@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import Applied
-from connectors.misp.envelope import event_of, event_uuid, timestamp_of, version
+from connectors.misp.envelope import event_of, event_uuid, missing_uuid, timestamp_of, version
 from connectors.misp.feed import FeedDir, manifest_entry
 from hub.errors import ConnectorError, Refused
 from schemas.common import Side
@@ -35,7 +35,7 @@ class FeedSink:
             return Applied.SKIPPED
         key = event_uuid(event.get("uuid"))
         if key is None:
-            raise Refused(f"the delivered event has no valid uuid ({str(event.get('uuid'))[:60]!r})")
+            raise Refused(missing_uuid(event))
         if self._manifest is None:
             self._manifest = await asyncio.to_thread(self.feed.manifest)
         known = self._manifest.get(key)

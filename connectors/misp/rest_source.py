@@ -96,9 +96,7 @@ class RestSource:
         else:
             raise ConnectorError(f"MISP at {self.client.url}: events/index gave {MAX_INDEX_PAGES} full pages")
         if refused:
-            log.warning(
-                "MISP at %s: skipped %d index rows without a valid uuid and timestamp", self.client.url, refused
-            )
+            log.warning("MISP at %s: skipped %d index rows with no valid uuid or timestamp", self.client.url, refused)
         return sorted((-stamp, key) for stamp, key in oldest)
 
     def _submission(self, key: str, listed: int, event: dict[str, Any]) -> Change | Unsent:

@@ -69,10 +69,15 @@ def record(ledger: Ledger, refusal: Refusal) -> None:
 
 
 def refusals(
-    ledger: Ledger, first_day: str | None = None, last_day: str | None = None, batch: int = 10_000, **match: str
+    ledger: Ledger,
+    first_day: str | None = None,
+    last_day: str | None = None,
+    match: dict[str, str] | None = None,
+    batch: int = 10_000,
 ) -> Iterator[Refusal]:
-    """The refusals in the order they were recorded, from `first_day` to `last_day`, matching `side`/`role`."""
+    """The refusals in the order they were recorded, from `first_day` to `last_day`, matching `match` (side, role)."""
     terms, params = ["id > ?"], []
+    match = match or {}
     for column, value in match.items():
         if column not in ("side", "role", "connector"):
             raise LedgerError(f"cannot select refusals by {column!r}")
