@@ -290,13 +290,21 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = _route
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):  # clients that hang up: expected here
+            super().handle_error(request, client_address)
+
+
 class MispServer:
     """The server in a thread on a free loopback port; use as a context manager."""
 
     def __init__(self, key: str = "hub-test-key-0123456789abcdef0123456789", tls: tuple[str, str] | None = None):
         self.state = MispState(key)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.scheme = "http"
         if tls is not None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -166,3 +166,53 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     echo = (await decisions(ledger_url, 5))[-1]
     assert (echo.source_id, echo.decision, echo.rule) == (mixed["uuid"], "duplicate", "echo")
     assert await read_topic(broker.bootstrap, "eu.inbox", 1, timeout=3) == []
+
+
+async def test_a_sink_counts_only_what_the_destination_shows_and_lists_the_rest(broker, misp_servers, tmp_path):
+    """`{}`, another event's JSON and a 307 answered to events/add are refused and listed; the next is applied."""
+    from aiokafka import AIOKafkaProducer
+
+    from hub.ledger import Ledger
+    from hub.ledger.refusals import refusals
+    from tests.connectors.hostile import answer, raw
+
+    nato, elsewhere = misp_servers(), misp_servers()
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
+    sent = [_event(f"5a3c2fcd-8328-42bb-a95e-00000000000{i}", 1000 + i, ["tlp:green"]) for i in range(4)]
+    other = _event("99999999-9999-4999-8999-999999999999", 5000, ["tlp:green"])
+    answers = {
+        sent[0]["uuid"]: answer({}),
+        sent[1]["uuid"]: answer({"Event": other}),
+        sent[2]["uuid"]: raw("", 307, Location=f"{elsewhere.url}events/add"),
+    }
+    nato.state.hostile = lambda m, path, body: (
+        answers.get((body.get("Event") or {}).get("uuid")) if path == "events/add" else None
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    for i, e in enumerate(sent):
+        delivered = {"kind": "misp_event", "origin": "EU", "source_id": e["uuid"], "payload": {"Event": e}}
+        await producer.send_and_wait(
+            "nato.inbox", json.dumps(delivered).encode(), headers=[("hub-sid", f"s{i}".encode())]
+        )
+    await producer.stop()
+
+    assert await push_misp(settings, nato, Side.NATO) == Counter(refused=3, added=1)
+    assert list(nato.state.events) == [sent[3]["uuid"]]
+    assert elsewhere.state.calls == []
+    ledger = Ledger(settings.ledger)
+    listed = {r.submission_id: r for r in refusals(ledger)}
+    ledger.close()
+    assert sorted(listed) == ["s0", "s1", "s2"]
+    assert [listed[s].item for s in ("s0", "s1", "s2")] == [e["uuid"] for e in sent[:3]]
+    assert listed["s0"].reason.endswith(
+        "events/add answered HTTP 200 without the event, and a read-back shows no such event: not applied"
+    )
+    assert listed["s1"].reason.endswith(
+        "events/add answered HTTP 200 without the event, and a read-back shows no such event: not applied"
+    )
+    assert (
+        f"events/add {sent[2]['uuid']} answered HTTP 307, a redirect to {elsewhere.url}events/add"
+        in listed["s2"].reason
+    )
+    assert await push_misp(settings, nato, Side.NATO) == Counter()  # committed: none of them comes back
