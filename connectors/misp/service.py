@@ -154,12 +154,11 @@ class Connector:
         await run_sink(self.cfg, self.settings, self.bootstrap, False, self.health)
 
 
-def connectors(settings: Settings, bootstrap: str) -> list[Connector]:
-    """One `Connector` per configured connector, for the worker to run (`hub up`).
+def check_connectors(settings: Settings) -> None:
+    """ConfigError (one line) for a configured connector that can never work, before anything starts.
 
     A source needs a signing key when the hub requires signatures, and every rest connector its
-    API key: without them `hub up` refuses to start (ConfigError, one line) rather than run a
-    connector that can never work.
+    API key and a usable CA bundle: without them `hub up` refuses to start.
     """
     if any(cfg.role in ("source", "both") for cfg in settings.connectors):
         publisher_signer(settings)
@@ -167,4 +166,9 @@ def connectors(settings: Settings, bootstrap: str) -> list[Connector]:
         if cfg.type == "rest":
             api_key(cfg)
             tls_context(cfg.verify_tls, cfg.ca_bundle, str(cfg.url))
+
+
+def connectors(settings: Settings, bootstrap: str) -> list[Connector]:
+    """One `Connector` per configured connector, for the worker to run (`hub up`); checked first."""
+    check_connectors(settings)
     return [Connector(cfg, settings, bootstrap) for cfg in settings.connectors]
