@@ -24,7 +24,7 @@ CAUSE_LIMIT = 500  # characters of a cause in the log line
 
 def cause_of(exc: BaseException) -> str:
     """One line saying what went wrong: the hub's own message, or the foreign error's type and text."""
-    text = str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
+    text = str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}".removesuffix(": ")
     line = " ".join(text.split()) or type(exc).__name__
     return line if len(line) <= CAUSE_LIMIT else line[: CAUSE_LIMIT - 1] + "…"
 

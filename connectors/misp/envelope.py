@@ -12,7 +12,9 @@ import re
 import uuid
 from typing import Any
 
+from connectors import Change, Unsent
 from hub.errors import ConnectorError
+from hub.kafka.config import MAX_RECORD_BYTES
 from schemas.common import Side
 
 # The organisation that publishes each side's MISP events into the hub (and signs them): the
@@ -42,6 +44,19 @@ def envelope(event: dict[str, Any], side: Side) -> bytes:
         return text.encode()
     except UnicodeEncodeError:
         return json.dumps(doc, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def submission(key: str, version: int, event: dict[str, Any], side: Side) -> Change | Unsent:
+    """`event` ready to submit at `version`, or Unsent saying why it cannot be (too large, not representable)."""
+    try:
+        raw = envelope(event, side)
+    except (ValueError, RecursionError) as exc:
+        return Unsent(key, version, f"event {key} cannot be submitted: {str(exc)[:200]}")
+    if len(raw) > MAX_RECORD_BYTES:
+        return Unsent(
+            key, version, f"event {key} is {len(raw):,} bytes, more than a hub message's {MAX_RECORD_BYTES:,}"
+        )
+    return Change(key, version, raw)
 
 
 def event_of(delivered: dict[str, Any]) -> dict[str, Any] | None:

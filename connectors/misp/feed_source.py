@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import Change, Unsent
-from connectors.misp.envelope import envelope, event_uuid, timestamp_of, version
+from connectors.misp.envelope import event_uuid, submission, timestamp_of, version
 from connectors.misp.feed import FeedDir
 from connectors.misp.watermark import Watermark
 from hub.errors import ConnectorError, Refused
@@ -70,14 +70,8 @@ class FeedSource:
                 self.broken += 1
                 log.warning("skipped: %s.json holds event %.60s, not %s", key, body.get("uuid"), key)
                 continue
-            yield self._submission(key, stamp, from_feed({**body, "uuid": key}, stamp, self.distribution))
-
-    def _submission(self, key: str, listed: int, event: dict[str, Any]) -> Change | Unsent:
-        stamp = max(version(event), listed)
-        try:
-            return Change(key, stamp, envelope(event, self.side))
-        except (ValueError, RecursionError) as exc:
-            return Unsent(key, stamp, f"event {key} cannot be submitted: {str(exc)[:200]}")
+            event = from_feed({**body, "uuid": key}, stamp, self.distribution)
+            yield submission(key, max(version(event), stamp), event, self.side)
 
     def done(self, items: Sequence[Change | Unsent]) -> None:
         """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""

@@ -19,14 +19,12 @@ import heapq
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
 
 from connectors import Change, Unsent
 from connectors.misp.client import INDEX_PAGE, MispClient
-from connectors.misp.envelope import envelope, timestamp_of
+from connectors.misp.envelope import submission, timestamp_of
 from connectors.misp.watermark import Watermark
 from hub.errors import ConnectorError, PeerUnavailable, Refused
-from hub.kafka.config import MAX_RECORD_BYTES
 from schemas.common import Side
 
 log = logging.getLogger("hub.misp")
@@ -75,7 +73,7 @@ class RestSource:
                 log.warning("%s; asked again next pass", exc)
                 continue
             if event is not None:  # None: deleted between the index and the fetch
-                yield self._submission(key, listed, event)
+                yield submission(key, max(timestamp_of(event.get("timestamp")) or 0, listed), event, self.side)
 
     async def _index(self) -> list[tuple[int, str]]:
         """The oldest `per_pass` (timestamp, uuid) of the index not yet submitted at that version."""
@@ -98,18 +96,6 @@ class RestSource:
         if refused:
             log.warning("MISP at %s: skipped %d index rows with no valid uuid or timestamp", self.client.url, refused)
         return sorted((-stamp, key) for stamp, key in oldest)
-
-    def _submission(self, key: str, listed: int, event: dict[str, Any]) -> Change | Unsent:
-        stamp = max(timestamp_of(event.get("timestamp")) or 0, listed)
-        try:
-            raw = envelope(event, self.side)
-        except (ValueError, RecursionError) as exc:
-            return Unsent(key, stamp, f"event {key} cannot be submitted: {str(exc)[:200]}")
-        if len(raw) > MAX_RECORD_BYTES:
-            return Unsent(
-                key, stamp, f"event {key} is {len(raw):,} bytes, more than a hub message's {MAX_RECORD_BYTES:,}"
-            )
-        return Change(key, stamp, raw)
 
     def done(self, items: Sequence[Change | Unsent]) -> None:
         """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""

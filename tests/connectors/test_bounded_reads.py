@@ -14,7 +14,7 @@ import pytest
 
 from schemas.common import Side
 from tests.connectors.helpers import hub_settings
-from tests.connectors.hostile import bomb, endless, silent, when
+from tests.connectors.hostile import bomb, endless, raw, silent, when
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 MEMORY_LIMIT_KB = 512 * 1024  # issue 17: the connector process stays under 512 MiB
@@ -90,3 +90,27 @@ def test_sigterm_ends_hub_up_within_its_grace_while_the_peer_is_silent(broker, s
     print(f"\nSIGTERM with a silent peer: exit {code} after {took:.1f} s")
     assert took < GRACE_S
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("index", "code", "says"),
+    [
+        ("[1]", 0, "submitted 0 MISP events from EU to hub.submitted\n"),
+        ("[null]", 0, "submitted 0 MISP events from EU to hub.submitted\n"),
+        ('["x"]', 0, "submitted 0 MISP events from EU to hub.submitted\n"),
+        (f'[{{"uuid": "{U1}", "timestamp": 1e999}}]', 0, "submitted 0 MISP events from EU to hub.submitted\n"),
+        ("{}", 1, "MISP at {url}: events/index answered dict, not a list"),
+        ("[" * 100_000, 1, "{url}events/index answered HTTP 200 with a body that is not JSON"),
+    ],
+    ids=["int", "null", "string", "1e999", "object", "nested-100000"],
+)
+def test_hub_misp_pull_meets_each_hostile_index_without_a_traceback(broker, misp_servers, tmp_path, index, code, says):
+    server = misp_servers()
+    server.state.hostile = when("events/index", raw(index))
+    got, stderr, _ = pull_once(server, broker, tmp_path)
+    assert got == code
+    assert "Traceback" not in stderr
+    if code == 0:
+        assert (tmp_path / "stdout").read_text() == says
+    else:
+        assert stderr.splitlines() == [f"hub: error: {says.format(url=server.url)}"]
