@@ -14,6 +14,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -239,3 +240,20 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes) -> None:
         await producer.send_and_wait(topic, value, headers=[("hub-sid", b"forged-1")])
     finally:
         await producer.stop()
+
+
+async def test_a_source_stuck_on_a_silent_index_does_not_block_its_sink(
+    broker, ledger_url, start_worker, misp_servers, tmp_path
+):
+    """One connector, role both: its MISP never answers the index, yet deliveries into it are applied."""
+    eu = misp_servers()
+    hang = threading.Event()
+    eu.state.hostile = lambda m, path, b: hang.wait(60) and None if path == "events/index" else None
+    key = hub_settings(broker.bootstrap, tmp_path, Side.EU).signing.key_file
+    start_worker(HUB_CONNECTORS=json.dumps([connector(eu, "EU")]), HUB_SIGNING__KEY_FILE=str(key))
+    await until(lambda: "POST events/index" in eu.state.calls, 30, "the source asked for the index")
+    sent = events(20, "NCIRC", seed=8)
+    await publish(broker.bootstrap, [envelope(e, Side.NATO) for e in sent])
+    await until(lambda: {e["uuid"] for e in sent} <= eu.state.events.keys(), 30, "20 deliveries applied meanwhile")
+    assert eu.state.calls.count("POST events/index") == 1  # the source is still waiting on its first index
+    hang.set()
