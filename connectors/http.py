@@ -167,6 +167,8 @@ class HttpPeer:
         limit = self.limits.max_bytes
         encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
         unpack = _decompressor(encoding, url)
+        if unpack is None and (resp.content_length or 0) > limit:  # said before it is sent: not read at all
+            raise AnswerTooLarge(f"{url}: the answer is larger than {size_text(limit)} ({resp.content_length:,} bytes)")
         out = bytearray()
         async for chunk in resp.content.iter_chunked(CHUNK):
             data = chunk

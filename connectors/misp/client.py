@@ -27,6 +27,10 @@ AUTH_FAILED = "Authentication failed"
 TRANSIENT_STATUS = (401, 404, 407, 408)  # answers about the request's target or the key, not about this item
 
 
+class KeyRefused(ConnectorError):
+    """MISP refused the API key: nothing this connector asks can work until the key is mended."""
+
+
 @dataclass(frozen=True)
 class IndexRow:
     """One event of the index: its UUID and timestamp, both checked."""
@@ -73,7 +77,7 @@ class MispClient:
         """The error for an answer that is not a success: the key refused, a redirect, or MISP's message."""
         message = _message(answer)
         if answer.status == 401 or (answer.status == 403 and AUTH_FAILED in message):
-            return ConnectorError(f"MISP at {self.url} refused the API key: check the connector's key or key file")
+            return KeyRefused(f"MISP at {self.url} refused the API key: check the connector's key or key file")
         if 300 <= answer.status < 400:
             where = answer.headers.get("Location", "elsewhere")[:200]
             return ConnectorError(

@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from connectors import Change, Unsent
-from connectors.misp.client import INDEX_PAGE, MispClient
+from connectors.misp.client import INDEX_PAGE, KeyRefused, MispClient
 from connectors.misp.envelope import submission, timestamp_of
 from connectors.misp.watermark import Watermark
 from hub.errors import ConnectorError, PeerUnavailable, Refused
@@ -62,8 +62,8 @@ class RestSource:
         for listed, key in self._todo:
             try:
                 event = await self.client.event(key)
-            except PeerUnavailable:
-                raise  # the peer is down: the whole pass is retried, nothing is marked
+            except (PeerUnavailable, KeyRefused):
+                raise  # the peer is down or refuses the key: the whole pass is retried, nothing is marked
             except Refused as exc:  # too large, or refused by the peer for good: recorded, and passed
                 yield Unsent(key, listed, str(exc))
                 continue

@@ -265,7 +265,7 @@ async def test_too_large_and_unrepresentable_events_are_unsent_and_passed(misp_s
     source = RestSource(c, Side.EU, Watermark(tmp_path / "wm.db"))
     found = await changes(source)
     assert [type(x) for x in found] == [Unsent, Unsent, Change]
-    assert found[0].reason == f"{server.url}events/view/{U1}: the answer is larger than 256 KiB"
+    assert found[0].reason.startswith(f"{server.url}events/view/{U1}: the answer is larger than 256 KiB (")
     assert "cannot be submitted: Out of range float values are not JSON compliant" in found[1].reason
     source.done(found)
     source.passed()
@@ -337,3 +337,15 @@ async def test_rest_source_pulls_published_changes_against_its_watermark(misp_se
     assert again.watermark.since == 2000
     assert any(call == "POST events/view/" + U1 for call in server.state.calls)
     await again.close()
+
+
+async def test_a_refused_key_ends_the_pass_instead_of_failing_each_event(misp_servers, tmp_path):
+    server = misp_servers()
+    seed(server, event(U1, 1000), event(U2, 2000))
+    denied = {"name": "Authentication failed.", "message": "Authentication failed. Please make sure", "url": "/"}
+    server.state.hostile = when("events/view", answer(denied, 403))
+    source = RestSource(misp_client(server), Side.EU, Watermark(tmp_path / "wm.db"))
+    with pytest.raises(ConnectorError, match=r"refused the API key"):
+        await changes(source)
+    assert [c for c in server.state.calls if "view" in c] == [f"POST events/view/{U1}"]
+    await source.close()
