@@ -71,8 +71,13 @@ class Answer:
 
     def text(self, limit: int = 300) -> str:
         """The start of the body as one line of text, for error messages."""
-        text = self.body[: limit * 4].decode("utf-8", "replace")
-        return " ".join(text.split())[:limit]
+        return one_line(self.body[: limit * 4].decode("utf-8", "replace"), limit)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """A peer's words made safe to log and print: one line, printable (no terminal escapes), bounded."""
+    shown = "".join(c if c.isprintable() else " " for c in text[: limit * 4])
+    return " ".join(shown.split())[:limit]
 
 
 def tls_context(verify: bool, ca_bundle: Path | None, url: str) -> ssl.SSLContext:
@@ -202,5 +207,4 @@ def _certificate_problem(exc: aiohttp.ClientConnectorCertificateError) -> str:
 
 
 def _oneline(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
+    return one_line(str(exc)) or type(exc).__name__

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from connectors.health import ConnectorHealth
+from connectors.http import one_line
 from connectors.retry import Backoff
 from hub.errors import HubError
 
@@ -25,7 +26,7 @@ CAUSE_LIMIT = 500  # characters of a cause in the log line
 def cause_of(exc: BaseException) -> str:
     """One line saying what went wrong: the hub's own message, or the foreign error's type and text."""
     text = str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}".removesuffix(": ")
-    line = " ".join(text.split()) or type(exc).__name__
+    line = one_line(text, CAUSE_LIMIT + 1) or type(exc).__name__
     return line if len(line) <= CAUSE_LIMIT else line[: CAUSE_LIMIT - 1] + "…"
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors import Applied
-from connectors.http import Answer, HttpPeer, Limits
+from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
@@ -46,9 +46,8 @@ def _message(answer: Answer) -> str:
     except ConnectorError:
         return answer.text()
     if isinstance(doc, dict):
-        parts = [str(doc[k]) for k in ("name", "message", "errors") if doc.get(k)]
-        unique = list(dict.fromkeys(" ".join(p.split()) for p in parts))
-        return "; ".join(unique)[:300] or answer.text()
+        parts = [one_line(str(doc[k])) for k in ("name", "message", "errors") if doc.get(k)]
+        return one_line("; ".join(dict.fromkeys(parts))) or answer.text()
     return answer.text()
 
 

@@ -349,3 +349,17 @@ async def test_a_refused_key_ends_the_pass_instead_of_failing_each_event(misp_se
         await changes(source)
     assert [c for c in server.state.calls if "view" in c] == [f"POST events/view/{U1}"]
     await source.close()
+
+
+async def test_a_peers_words_reach_logs_and_terminals_as_one_printable_line(misp_servers):
+    server = misp_servers()
+    c = misp_client(server)
+    hostile = "\x1b[2J\x1b[31mEvent blocked\r\nhub: error: fake line\x07" + "x" * 10_000
+    server.state.hostile = when("events/add", answer({"name": hostile, "message": hostile}, 403))
+    with pytest.raises(Refused) as caught:
+        await c.put(event(U1, 1000))
+    text = str(caught.value)
+    assert text.isprintable()
+    assert "[2J [31mEvent blocked hub: error: fake line" in text
+    assert len(text) < 500
+    await c.close()
