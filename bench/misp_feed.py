@@ -61,8 +61,8 @@ def main() -> int:
         root = Path(tmp)
         eu, nato = root / "eu-feed", root / "nato-feed"
         connectors = [
-            {"type": "feed", "side": "EU", "role": "source", "dir": str(eu), "interval_s": 0.5},
-            {"type": "feed", "side": "NATO", "role": "sink", "dir": str(nato), "interval_s": 0.5},
+            {"type": "feed", "side": "EU", "role": "source", "dir": str(eu), "interval_s": 1},
+            {"type": "feed", "side": "NATO", "role": "sink", "dir": str(nato), "interval_s": 1},
         ]
         keyring = root / "keyring.json"  # the EU source signs as CERT-EU; the hub requires signatures
         _, key_file = new_key(keyring, root / "keys", "CERT-EU", Side.EU)

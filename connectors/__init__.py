@@ -1,8 +1,11 @@
 """Connectors: what brings items into the hub from one side and applies deliveries on the other.
 
-A source yields the changes of its peer since its last saved progress, as hub submissions; a sink
-applies one delivered envelope to its peer, idempotently. The MISP connectors (REST API and feed
-directories) live in `connectors/misp/`.
+A source yields the changes of its peer since its last saved progress, as hub submissions (and
+the items it found but cannot submit, as `Unsent`); a sink applies one delivered envelope to its
+peer, idempotently, and says what the peer did. Each connector runs supervised
+(`connectors/supervise.py`): a failure is logged, counted in its `ConnectorHealth` and retried
+with backoff, and stays inside it. HTTP to a peer is bounded in `connectors/http.py`. The MISP
+connectors (REST API and feed directories) live in `connectors/misp/`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ class Change:
     item: bytes  # the submission envelope (JSON)
 
 
+@dataclass(frozen=True)
+class Unsent:
+    """An item a source found but cannot submit (too large, not representable): recorded as refused, passed."""
+
+    key: str
+    version: int
+    reason: str
+
+
 class Applied(StrEnum):
     """What a sink did with one delivery."""
 
@@ -34,7 +46,7 @@ class Applied(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"  # the peer already holds this version or a newer one
     SKIPPED = "skipped"  # not for this sink (another kind)
-    REFUSED = "refused"  # not signed by the hub for this side, or malformed: never applied (`connectors.inbox`)
+    REFUSED = "refused"  # never applied: refused by the peer, or not a hub-signed delivery for this side; recorded
 
 
 class Source(Protocol):
@@ -42,12 +54,20 @@ class Source(Protocol):
 
     side: Side
 
-    def changes(self) -> AsyncIterator[Change]:
+    def changes(self) -> AsyncIterator[Change | Unsent]:
         """The peer's new and changed items since the saved progress."""
         ...
 
-    def done(self, changes: Sequence[Change]) -> None:
-        """Save progress once the hub acknowledged `changes`."""
+    def done(self, items: Sequence[Change | Unsent]) -> None:
+        """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""
+        ...
+
+    def passed(self) -> None:
+        """A whole pass ended: save how far the next one may start."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections to the peer."""
         ...
 
 
@@ -57,11 +77,19 @@ class Sink(Protocol):
     side: Side
 
     async def apply(self, envelope: dict[str, Any]) -> Applied:
-        """Apply one delivered envelope."""
+        """Apply one delivered envelope; Refused when the peer refuses it for good."""
         ...
 
     async def flush(self) -> None:
         """Make every applied delivery durable (called before offsets are committed)."""
+        ...
+
+    async def check(self) -> None:
+        """Return when the peer works at all; ConnectorError otherwise (tells one bad item from a dead peer)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections to the peer."""
         ...
 
 

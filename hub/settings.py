@@ -5,22 +5,29 @@ Built once by the CLI and passed down; nothing else reads the environment.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.errors import ConfigError
+from hub.files import MIB, read_text
 
 EMBEDDED_SESSION_TIMEOUT_S = 2.0  # Tansu makes a group join wait half of it: ~1 s start-up
 KAFKA_SESSION_TIMEOUT_S = 10.0  # Apache Kafka refuses under group.min.session.timeout.ms (6 s)
+MAX_SESSION_TIMEOUT_S = 1800.0  # Apache Kafka's group.max.session.timeout.ms default (30 min) refuses more
+CONFIG_FILE_LIMIT = 1 * MIB  # a hub config is a few KiB; anything near this size is a wrong file
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
 
 class KafkaSettings(BaseModel):
     """Where Kafka is and how to talk to it; no bootstrap means the embedded broker."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     bootstrap: str | None = Field(None, description="host:port[,host:port]; unset starts the embedded broker")
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -30,9 +37,25 @@ class KafkaSettings(BaseModel):
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
-    session_timeout_s: float | None = Field(None, gt=0, description="Default: 2 s embedded, 10 s Kafka")
+    session_timeout_s: float | None = Field(
+        None, ge=0.5, le=MAX_SESSION_TIMEOUT_S, description="Default: 2 s embedded, 10 s Kafka"
+    )
     partitions: int = Field(4, ge=1, le=1000, description="Partitions of hub.submitted and the inboxes")
     replication_factor: int = Field(1, ge=1, le=10)
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _host_ports(cls, value: str | None) -> str | None:
+        """host:port[,host:port]; an empty value is refused (unset the variable for the embedded broker)."""
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("is empty; unset it for the embedded broker, or give host:port[,host:port]")
+        for part in value.split(","):
+            found = _HOST_PORT.match(part.strip())
+            if found is None or not 1 <= int(found.group(2)) <= 65535:
+                raise ValueError(f"{part.strip()[:100]!r} is not host:port")
+        return ",".join(p.strip() for p in value.split(","))
 
     @property
     def embedded(self) -> bool:
@@ -50,7 +73,7 @@ class KafkaSettings(BaseModel):
 class PipelineSettings(BaseModel):
     """Batching of the stream processors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     future_skew_s: float = Field(
         900, ge=0, le=7 * 86_400, description="Versions further ahead of the hub's clock are refused (future-version)"
@@ -75,33 +98,59 @@ class SigningSettings(BaseModel):
 class ConnectorSettings(BaseModel):
     """One MISP connector that `hub up` runs: a source into the hub, a sink of its side's inbox, or both."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["rest", "feed"] = Field(description="MISP REST API (url, key) or a feed directory (dir)")
     side: Literal["EU", "NATO"] = Field(description="The side whose MISP or feed this is")
     role: Literal["source", "sink", "both"] = Field("both", description="Pull into the hub, apply deliveries, or both")
-    url: str | None = Field(None, description="MISP base URL (rest)")
-    key: SecretStr | None = Field(None, description="MISP API key (rest)")
-    verify_tls: bool = True
+    url: str | None = Field(None, description="MISP base URL (rest): https://, or http:// with allow_http")
+    key: SecretStr | None = Field(None, description="MISP API key (rest); or key_file")
+    key_file: Path | None = Field(None, description="File holding the MISP API key (rest); or key")
+    verify_tls: bool = Field(True, description="false: accept any certificate (warned once per run)")
+    ca_bundle: Path | None = Field(None, description="PEM file of the CAs that sign the MISP's certificate")
+    allow_http: bool = Field(False, description="Accept a plain http:// url (the key then crosses unencrypted)")
+    timeout_s: float = Field(300.0, ge=1, le=3600, description="Longest wait for one whole answer from the peer")
+    max_answer_mib: int = Field(64, ge=1, le=64, description="Largest answer read from the peer, decompressed")
     dir: Path | None = Field(None, description="Feed directory (feed)")
     distribution: int = Field(3, ge=0, le=4, description="Distribution given to feed events that carry none")
-    interval_s: float = Field(60.0, gt=0, le=86_400, description="Seconds between two pulls")
+    interval_s: float = Field(60.0, ge=1, le=86_400, description="Seconds between two pulls")
 
     @model_validator(mode="after")
     def _peer_given(self) -> ConnectorSettings:
-        if self.type == "rest" and (not self.url or self.key is None):
-            raise ValueError("a rest connector needs `url` and `key`")
-        if self.type == "feed" and self.dir is None:
-            raise ValueError("a feed connector needs `dir`")
+        if self.type == "feed":
+            if self.dir is None:
+                raise ValueError("a feed connector needs `dir`")
+            return self
+        if not self.url:
+            raise ValueError("a rest connector needs `url`")
+        if (self.key is None) == (self.key_file is None):
+            raise ValueError("a rest connector needs one of `key` and `key_file`")
+        if self.ca_bundle is not None and not self.verify_tls:
+            raise ValueError("`ca_bundle` and `verify_tls = false` contradict each other; keep one")
+        _check_url(self.url, self.allow_http)
         return self
+
+
+def _check_url(url: str, allow_http: bool) -> None:
+    """A MISP base URL: https:// with a host, or http:// when explicitly allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"`url` {url[:200]!r} is not an https:// URL with a host")
+    if parts.username or parts.password:
+        raise ValueError("`url` must not carry credentials; give the API key as `key` or `key_file`")
+    if parts.query or parts.fragment:
+        raise ValueError("`url` is the MISP base URL: no query or fragment")
+    if parts.scheme == "http" and not allow_http:
+        raise ValueError(
+            f"`url` {url[:200]!r} is plain HTTP: the API key and the events would cross unencrypted; "
+            "use https://, or set allow_http = true (--allow-http) to accept it"
+        )
 
 
 class Settings(BaseSettings):
     """All of the hub's configuration."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="HUB_", env_nested_delimiter="__", frozen=True, extra="forbid", toml_file=None
-    )
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_nested_delimiter="__", frozen=True, extra="forbid")
 
     app_id: str = Field("exchange-hub", pattern=r"^[A-Za-z0-9._-]+$", description="Consumer group and topic prefix")
     data_dir: Path = Field(Path("hub-data"), description="Where the SQLite ledger and worker state live")
@@ -112,6 +161,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
     connectors: list[ConnectorSettings] = Field(default_factory=list, description="MISP connectors run by `hub up`")
+    misp_key: SecretStr | None = Field(None, description="MISP API key of `hub misp pull|push` (HUB_MISP_KEY)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     broker_log: str = Field(
         "error", pattern=r"^[A-Za-z0-9_=:,.]+$", description="Log filter (RUST_LOG) of the embedded Tansu broker"
@@ -141,26 +191,46 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+        return init_settings, env_settings
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings from `overrides`, the environment and `config_file`; ConfigError if invalid."""
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"config file {config_file} does not exist")
     # The file is named on a subclass, not in module state: each call reads only its own file.
-    model = Settings if config_file is None else _with_file(config_file)
+    model = Settings if config_file is None else _with_file(read_config(config_file))
     try:
         return model(**overrides)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"setting `{where}`: {err['msg']}") from exc
-    except ValueError as exc:  # a malformed TOML file
+        raise ConfigError(f"setting `{where}`: {err['msg'].removeprefix('Value error, ')}") from exc
+    except (ValueError, RecursionError) as exc:  # a malformed HUB_* value (JSON of a list, say)
+        raise ConfigError(f"settings from the environment: {str(exc)[:300]}") from exc
+
+
+def read_config(config_file: Path) -> dict[str, Any]:
+    """The TOML config file, read within CONFIG_FILE_LIMIT; ConfigError naming the file and the problem."""
+    text = read_text(config_file, CONFIG_FILE_LIMIT, "config file")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {config_file}: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"config file {config_file}: nested too deeply to be a hub config") from exc
 
 
-def _with_file(config_file: Path) -> type[Settings]:
-    """`Settings` reading `config_file` under the environment."""
-    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
-    return type("FileSettings", (Settings,), {"model_config": config, "__doc__": Settings.__doc__})
+def _with_file(data: dict[str, Any]) -> type[Settings]:
+    """`Settings` reading the config file's `data` under the environment."""
+
+    def sources(
+        cls: type[BaseSettings],
+        /,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        **_: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=data)
+
+    namespace = {"settings_customise_sources": classmethod(sources), "__doc__": Settings.__doc__}
+    return type("FileSettings", (Settings,), namespace)

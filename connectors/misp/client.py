@@ -1,160 +1,188 @@
-"""PyMISP behind a small synchronous client: retries with backoff, and errors a person can act on.
+"""MISP's REST API as the connectors use it, over bounded HTTP (`connectors.http`), every answer checked.
 
-PyMISP is synchronous: callers run these methods in a thread (`asyncio.to_thread`). Time-outs,
-refused connections and HTTP 5xx are retried with exponential backoff; a wrong URL or a refused
-key fails at once with one line naming the URL (the key is never printed).
+PyMISP is synchronous and reads whole answers: it can neither bound an answer's size nor be
+cancelled when the worker stops, so the few calls the connectors need are made here directly, as
+PyMISP makes them (`events/index`, `events/view`, `events/add`, `events/edit`). What a peer
+answers is not believed: an index row must hold a UUID and a timestamp, the event served must be
+the event asked for, and a write counts only when the answer, or a read-back, shows the event.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
+import ssl
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import requests
+from typing import Any
 
 from connectors import Applied
-from hub.errors import ConnectorError
+from connectors.http import Answer, HttpPeer, Limits, one_line
+from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
+from hub.errors import ConnectorError, Refused
+from hub.files import MIB
 
-T = TypeVar("T")
 log = logging.getLogger("hub.misp")
-RETRIES = 5  # attempts per call; with BACKOFF_S the last wait is 8 s, the whole ~15 s
-BACKOFF_S = 0.5  # first wait; doubled after each failed attempt
-TIMEOUT_S = (10.0, 300.0)  # connect, read: a 100,000-attribute event takes seconds to serialise
-AUTH_FAILED = (401, 403)
+INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
+INDEX_PAGE_BYTES = 8 * MIB  # a page of INDEX_PAGE rows is far smaller; a MISP ignoring `limit` is stopped here
+AUTH_FAILED = "Authentication failed"
+TRANSIENT_STATUS = (401, 404, 407, 408)  # answers about the request's target or the key, not about this item
 
 
-class TransientError(Exception):
-    """A failure worth retrying: time-out, refused connection, HTTP 5xx."""
+class KeyRefused(ConnectorError):
+    """MISP refused the API key: nothing this connector asks can work until the key is mended."""
 
 
-def _errors(response: Any) -> tuple[int, str] | None:
-    """PyMISP's `{"errors": (status, body)}` answer as (status, message), or None for a success."""
-    if not isinstance(response, dict) or "errors" not in response:
-        return None
-    errors = response["errors"]
-    if isinstance(errors, tuple | list) and len(errors) == 2 and isinstance(errors[0], int):
-        body = errors[1]
-        if isinstance(body, dict):
-            text = " ".join(str(body.get(k, "")) for k in ("name", "message", "errors") if body.get(k))
-            return errors[0], text or str(body)
-        return errors[0], str(body)
-    return 0, str(errors)
+@dataclass(frozen=True)
+class IndexRow:
+    """One event of the index: its UUID and timestamp, both checked."""
+
+    uuid: str
+    timestamp: int
 
 
-@dataclass
+def _message(answer: Answer) -> str:
+    """MISP's error text (`name`, `message`, `errors`), or the start of the body."""
+    try:
+        doc = answer.json()
+    except ConnectorError:
+        return answer.text()
+    if isinstance(doc, dict):
+        parts = [one_line(str(doc[k])) for k in ("name", "message", "errors") if doc.get(k)]
+        return one_line("; ".join(dict.fromkeys(parts))) or answer.text()
+    return answer.text()
+
+
 class MispClient:
-    """One MISP instance reached with PyMISP."""
+    """One MISP instance: its base URL, API key, TLS context and answer limits."""
 
-    url: str
-    key: str
-    verify_tls: bool = True
-    retries: int = RETRIES
-    backoff_s: float = BACKOFF_S
+    def __init__(self, url: str, key: str, tls: ssl.SSLContext, limits: Limits | None = None) -> None:
+        self.url = url.rstrip("/") + "/"
+        headers = {
+            "Authorization": key,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": "exchange-hub",
+        }
+        self.limits = limits or Limits()
+        self.http = HttpPeer(self.url, headers, tls, self.limits)
+        index_limits = Limits(min(self.limits.max_bytes, INDEX_PAGE_BYTES), self.limits.deadline_s)
+        self.index_http = HttpPeer(self.url, headers, tls, index_limits)
 
-    def __post_init__(self) -> None:
-        self._api: Any = None
-        logging.getLogger("pymisp").setLevel(logging.CRITICAL)  # 4xx answers are handled here, not logged there
+    async def close(self) -> None:
+        """Close the connections."""
+        await self.http.close()
+        await self.index_http.close()
 
-    def _refused(self) -> str:
-        return f"MISP at {self.url} refused the API key: check --key or the connector's key"
+    def _failed(self, answer: Answer, what: str) -> ConnectorError:
+        """The error for an answer that is not a success: the key refused, a redirect, or MISP's message."""
+        message = _message(answer)
+        if answer.status == 401 or (answer.status == 403 and AUTH_FAILED in message):
+            return KeyRefused(f"MISP at {self.url} refused the API key: check the connector's key or key file")
+        if 300 <= answer.status < 400:
+            where = answer.headers.get("Location", "elsewhere")[:200]
+            return ConnectorError(
+                f"MISP at {self.url}: {what} answered HTTP {answer.status}, a redirect to {where}; "
+                "the hub follows no redirects (set the url to the address that answers)"
+            )
+        problem = f"MISP at {self.url}: {what} failed: HTTP {answer.status} {message}".rstrip()
+        if 400 <= answer.status < 500 and answer.status not in TRANSIENT_STATUS:
+            return Refused(problem)
+        return ConnectorError(problem)
 
-    def _retry(self, what: str, call: Callable[[], T]) -> T:
-        delay = self.backoff_s
-        for attempt in range(1, self.retries + 1):
-            try:
-                return call()
-            except TransientError as exc:
-                if attempt == self.retries:
-                    raise ConnectorError(f"MISP at {self.url}: {what} failed after {attempt} attempts: {exc}") from exc
-                log.warning("MISP at %s: %s failed (%s); retrying in %.1f s", self.url, what, exc, delay)
-                time.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def check(self) -> None:
+        """Return when the URL is a MISP that accepts the key; ConnectorError naming the problem."""
+        answer = await self.http.request("GET", "servers/getVersion")
+        if answer.status != 200:
+            raise self._failed(answer, "servers/getVersion")
+        doc = answer.json()
+        if not isinstance(doc, dict) or "version" not in doc:
+            raise ConnectorError(f"MISP at {self.url}: servers/getVersion did not answer a MISP version")
 
-    def _guard(self, call: Callable[[], T]) -> T:
-        """Run one PyMISP call, turning transport failures and 5xx into TransientError."""
-        from pymisp.exceptions import MISPServerError, PyMISPError
+    async def index(self, since: int, page: int, limit: int = INDEX_PAGE) -> tuple[list[IndexRow], int, int]:
+        """One page of published events changed at or after `since`: (rows, rows refused, rows answered)."""
+        query: dict[str, Any] = {"minimal": True, "published": True, "limit": limit, "page": page}
+        if since:
+            query["timestamp"] = since
+        answer = await self.index_http.request("POST", "events/index", query)
+        if answer.status != 200:
+            raise self._failed(answer, "events/index")
+        doc = answer.json()
+        if not isinstance(doc, list):
+            raise ConnectorError(f"MISP at {self.url}: events/index answered {type(doc).__name__}, not a list")
+        rows = []
+        for row in doc:
+            found = _row(row)
+            if found is not None:
+                rows.append(found)
+        return rows, len(doc) - len(rows), len(doc)
 
-        try:
-            return call()
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise TransientError(type(exc).__name__) from exc
-        except MISPServerError as exc:
-            status = str(exc).split(":", 1)[0]
-            if status.startswith("Error code 5"):
-                raise TransientError(status) from exc
-            raise ConnectorError(f"MISP at {self.url} answered {status}: is this the MISP base URL?") from exc
-        except PyMISPError as exc:
-            cause = exc.__context__
-            if isinstance(cause, requests.Timeout | requests.ConnectionError):
-                raise TransientError(type(cause).__name__) from exc
-            if any(f"({code}," in str(exc) for code in AUTH_FAILED):
-                raise ConnectorError(self._refused()) from exc
-            raise ConnectorError(f"cannot use MISP at {self.url}: {str(exc)[:300]}") from exc
-        except requests.RequestException as exc:
-            raise ConnectorError(f"cannot use MISP at {self.url}: {type(exc).__name__}: {exc}") from exc
+    async def event(self, uuid: str) -> dict[str, Any] | None:
+        """The event with its soft-deleted attributes; None when it no longer exists.
 
-    @property
-    def api(self) -> Any:
-        """The PyMISP object, connected on first use (which checks the URL and the key)."""
-        if self._api is None:
-            from pymisp import PyMISP
-
-            def connect() -> Any:
-                return PyMISP(self.url, self.key, ssl=self.verify_tls, timeout=TIMEOUT_S, tool="exchange-hub")
-
-            self._api = self._retry("connecting", lambda: self._guard(connect))
-        return self._api
-
-    def _call(self, what: str, call: Callable[[Any], Any]) -> Any:
-        api = self.api
-        response = self._retry(what, lambda: self._guard(lambda: call(api)))
-        failed = _errors(response)
-        if failed is not None and failed[0] in AUTH_FAILED and "Authentication failed" in failed[1]:
-            raise ConnectorError(self._refused())
-        return response
-
-    def index(self, since: int) -> list[dict[str, Any]]:
-        """Published events changed at or after `since` (0: all): uuid, timestamp, published, ..."""
-        response = self._call(
-            "search_index",
-            lambda api: api.search_index(minimal=True, published=True, timestamp=since or None),
-        )
-        failed = _errors(response)
-        if failed is not None or not isinstance(response, list):
-            raise ConnectorError(f"MISP at {self.url}: search_index failed: {failed or response!r:.300}")
-        return response
-
-    def event(self, uuid: str) -> dict[str, Any] | None:
-        """The event body with its soft-deleted attributes, or None when it no longer exists."""
-        response = self._call(f"get_event {uuid}", lambda api: api.get_event(uuid, deleted=[0, 1]))
-        failed = _errors(response)
-        if failed is not None:
-            if failed[0] == 404:
-                return None
-            raise ConnectorError(f"MISP at {self.url}: get_event {uuid} failed: HTTP {failed[0]} {failed[1][:300]}")
-        body = response.get("Event", response) if isinstance(response, dict) else None
+        ConnectorError when the peer serves another event than the one asked for.
+        """
+        key = checked_uuid(uuid, f"MISP at {self.url}: events/view")
+        answer = await self.http.request("POST", f"events/view/{key}", {"deleted": [0, 1]})
+        if answer.status == 404:
+            return None
+        if answer.status != 200:
+            raise self._failed(answer, f"events/view/{key}")
+        doc = answer.json()
+        body = doc.get("Event") if isinstance(doc, dict) else None
         if not isinstance(body, dict):
-            raise ConnectorError(f"MISP at {self.url}: get_event {uuid} returned no event")
+            raise ConnectorError(f"MISP at {self.url}: events/view/{key} answered no event")
+        served = event_uuid(body.get("uuid"))
+        if served != key:
+            raise ConnectorError(f"MISP at {self.url}: asked for event {key}, served {str(served)[:40]}: refused")
         return body
 
-    def put(self, event: dict[str, Any]) -> Applied:
-        """Add the event by UUID, or edit it when strictly newer; an older or equal one is left alone."""
-        uuid = str(event["uuid"])
-        doc = {"Event": event}
-        response = self._call(f"add_event {uuid}", lambda api: api.add_event(doc))
-        failed = _errors(response)
-        if failed is None:
-            return Applied.ADDED
-        if not (failed[0] == 403 and "already exists" in failed[1]):
-            raise ConnectorError(f"MISP at {self.url}: add_event {uuid} failed: HTTP {failed[0]} {failed[1][:300]}")
-        response = self._call(f"update_event {uuid}", lambda api: api.update_event(doc, event_id=uuid))
-        failed = _errors(response)
-        if failed is None:
-            return Applied.UPDATED
-        if "not newer" in failed[1]:
-            return Applied.UNCHANGED  # MISP's own rule: equal or older is a no-op, not an error
-        raise ConnectorError(f"MISP at {self.url}: update_event {uuid} failed: HTTP {failed[0]} {failed[1][:300]}")
+    async def put(self, event: dict[str, Any]) -> Applied:
+        """Add the event by UUID, or edit it when strictly newer; counted only when MISP shows it.
+
+        Refused when MISP refuses it, or says it took it while a read-back shows otherwise.
+        """
+        key = event_uuid(event.get("uuid"))
+        if key is None:
+            raise Refused(missing_uuid(event))
+        sent = timestamp_of(event.get("timestamp")) or 0
+        answer = await self.http.request("POST", "events/add", {"Event": event})
+        if answer.status == 200:
+            return await self._shown(answer, key, sent, Applied.ADDED, "events/add")
+        if not (answer.status == 403 and "already exists" in _message(answer)):
+            raise self._failed(answer, f"events/add {key}")
+        answer = await self.http.request("POST", f"events/edit/{key}", {"Event": event})
+        if answer.status == 200:
+            return await self._shown(answer, key, sent, Applied.UPDATED, f"events/edit/{key}")
+        if answer.status == 403 and "not newer" in _message(answer):
+            # MISP's own rule: equal or older is a no-op, not an error; it must still hold this version
+            return await self._read_back(key, sent, Applied.UNCHANGED, f"events/edit/{key} answered 'not newer'")
+        raise self._failed(answer, f"events/edit/{key}")
+
+    async def _shown(self, answer: Answer, key: str, sent: int, applied: Applied, what: str) -> Applied:
+        """`applied` when the answer is the event at the version sent (or newer), else what a read-back shows."""
+        try:
+            doc = answer.json()
+        except ConnectorError:
+            doc = None
+        body = doc.get("Event") if isinstance(doc, dict) else None
+        if isinstance(body, dict) and _holds(body, key, sent):
+            return applied
+        return await self._read_back(key, sent, applied, f"{what} answered HTTP 200 without the event")
+
+    async def _read_back(self, key: str, sent: int, applied: Applied, what: str) -> Applied:
+        held = await self.event(key)
+        if held is not None and _holds(held, key, sent):
+            return applied
+        found = "no such event" if held is None else f"version {timestamp_of(held.get('timestamp'))}"
+        raise Refused(f"MISP at {self.url}: {what}, and a read-back shows {found}: not applied")
+
+
+def _holds(body: dict[str, Any], key: str, sent: int) -> bool:
+    """The event `key` at version `sent` or newer (MISP may stamp a newer one, never an older)."""
+    return event_uuid(body.get("uuid")) == key and (timestamp_of(body.get("timestamp")) or 0) >= sent
+
+
+def _row(row: Any) -> IndexRow | None:
+    if not isinstance(row, dict):
+        return None
+    key, stamp = event_uuid(row.get("uuid")), timestamp_of(row.get("timestamp"))
+    return IndexRow(key, stamp) if key is not None and stamp is not None else None

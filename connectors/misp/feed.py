@@ -9,16 +9,19 @@ finds a manifest entry whose file is missing or half written.
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
+from connectors.misp.envelope import checked_uuid
 from connectors.misp.watermark import write_atomic
 from hub.core.misp_release import as_int
-from hub.errors import ConnectorError
+from hub.errors import ConnectorError, Refused
+from hub.files import MIB, read_limited
+from hub.kafka.config import MAX_RECORD_BYTES
 from schemas.markings import is_local
 
 MANIFEST = "manifest.json"
+MANIFEST_LIMIT = 64 * MIB  # ~300 bytes an entry: some 200,000 events, ten times CIRCL's OSINT feed
 
 
 def manifest_entry(event: dict[str, Any]) -> dict[str, Any]:
@@ -41,31 +44,25 @@ def manifest_entry(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def checked_uuid(value: str, where: str) -> str:
-    """`value` if it is a UUID (it becomes a file name), else ConnectorError naming `where`."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise ConnectorError(f"{where}: {value!r} is not an event UUID") from None
-
-
 class FeedDir:
     """One feed directory on disk."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def manifest(self) -> dict[str, dict[str, Any]]:
-        """The manifest, empty when the directory has none yet."""
+    def manifest(self, required: bool = False) -> dict[str, dict[str, Any]]:
+        """The manifest; empty when the directory has none yet, unless `required` (a source's feed)."""
         file = self.path / MANIFEST
-        if not file.is_file():
-            if not self.path.is_dir():
-                raise ConnectorError(f"feed directory {self.path} does not exist")
+        if not self.path.is_dir():
+            raise ConnectorError(f"feed directory {self.path} does not exist")
+        if not file.exists() and not file.is_symlink():
+            if required:
+                raise ConnectorError(f"feed directory {self.path} has no {MANIFEST}: it is not a MISP feed")
             return {}
         try:
-            data = json.loads(file.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ConnectorError(f"{file}: not a readable MISP feed manifest: {exc}") from exc
+            data = json.loads(self._read(file, MANIFEST_LIMIT))
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{file}: not a readable MISP feed manifest: {str(exc)[:200]}") from exc
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             raise ConnectorError(f"{file}: a manifest maps event UUIDs to objects")
         return data
@@ -74,13 +71,25 @@ class FeedDir:
         """The event body of `<uuid>.json`."""
         file = self.path / f"{checked_uuid(event_uuid, str(self.path / MANIFEST))}.json"
         try:
-            doc = json.loads(file.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ConnectorError(f"{file}: cannot read the event: {exc}") from exc
+            doc = json.loads(self._read(file, MAX_RECORD_BYTES))
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{file}: cannot read the event: {str(exc)[:200]}") from exc
         body = doc.get("Event") if isinstance(doc, dict) else None
         if not isinstance(body, dict):
             raise ConnectorError(f'{file}: field `Event` is missing; a feed file holds {{"Event": {{...}}}}')
         return body
+
+    def _read(self, file: Path, limit: int) -> bytes:
+        """A file of the feed, within `limit`; a symbolic link that leads out of the directory is refused."""
+        try:
+            real, base = file.resolve(strict=True), self.path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            raise ConnectorError(f"{file}: cannot read: {exc}") from exc
+        if not real.is_relative_to(base):
+            raise ConnectorError(f"{file} is a symbolic link out of the feed directory (to {real}): refused")
+        if real.is_file() and real.stat().st_size > limit:
+            raise Refused(f"{file} is {real.stat().st_size:,} bytes, more than the {limit:,} a hub message holds")
+        return read_limited(real, limit, "feed file", ConnectorError)
 
     def write(self, event: dict[str, Any]) -> None:
         """Write `<uuid>.json` atomically; the manifest is saved separately, after it."""

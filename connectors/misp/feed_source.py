@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectors import Change
-from connectors.misp.envelope import envelope, version
+from connectors import Change, Unsent
+from connectors.misp.envelope import event_uuid, submission, timestamp_of, version
 from connectors.misp.feed import FeedDir
 from connectors.misp.watermark import Watermark
-from hub.core.misp_release import as_int
-from hub.errors import ConnectorError
+from hub.errors import ConnectorError, Refused
 from schemas.common import Side
 
 log = logging.getLogger("hub.misp")
@@ -43,31 +42,46 @@ class FeedSource:
         self.pending = 0  # events found new or changed by the last scan, for progress
         self.broken = 0  # event files that could not be read in the last scan
 
-    async def changes(self) -> AsyncIterator[Change]:
-        """New and changed events, oldest first."""
-        manifest = await asyncio.to_thread(self.feed.manifest)
-        todo = sorted(
-            (as_int(entry.get("timestamp"), 0), key)
-            for key, entry in manifest.items()
-            if self.watermark.is_new(key, as_int(entry.get("timestamp"), 0))
-        )
-        self.pending, self.broken = len(todo), 0
-        for listed, key in todo:
+    async def changes(self) -> AsyncIterator[Change | Unsent]:
+        """New and changed events, oldest first; or why one cannot be sent."""
+        manifest = await asyncio.to_thread(self.feed.manifest, True)
+        listed: list[tuple[str, int]] = []
+        self.broken = 0
+        for name, entry in manifest.items():
+            key, stamp = event_uuid(name), timestamp_of(entry.get("timestamp"))
+            if key is None or stamp is None:
+                self.broken += 1
+                log.warning("skipped: manifest entry %.60r has no event UUID or no valid timestamp", name)
+                continue
+            listed.append((key, stamp))
+        todo = sorted((stamp, key) for key, stamp in self.watermark.unseen(listed))
+        self.pending = len(todo)
+        for stamp, key in todo:
             try:
                 body = await asyncio.to_thread(self.feed.read, key)
+            except Refused as exc:  # too large to cross: recorded, and passed
+                yield Unsent(key, stamp, str(exc))
+                continue
             except ConnectorError as exc:
                 self.broken += 1
                 log.warning("skipped: %s", exc)
                 continue
-            if str(body.get("uuid", key)) != key:
+            if event_uuid(body.get("uuid", key)) != key:
                 self.broken += 1
-                log.warning("skipped: %s.json holds event %s, not %s", key, body.get("uuid"), key)
+                log.warning("skipped: %s.json holds event %.60s, not %s", key, body.get("uuid"), key)
                 continue
-            event = from_feed({**body, "uuid": key}, listed, self.distribution)
-            yield Change(key, max(version(event), listed), envelope(event, self.side))
+            event = from_feed({**body, "uuid": key}, stamp, self.distribution)
+            yield submission(key, max(version(event), stamp), event, self.side)
 
-    def done(self, changes: Sequence[Change]) -> None:
-        """Save progress once the hub acknowledged `changes`."""
-        for change in changes:
-            self.watermark.mark(change.key, change.version)
+    def done(self, items: Sequence[Change | Unsent]) -> None:
+        """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""
+        for item in items:
+            self.watermark.mark(item.key, item.version)
         self.watermark.save()
+
+    def passed(self) -> None:
+        """Nothing more to save: a feed's manifest lists every event, the low mark is not used."""
+
+    async def close(self) -> None:
+        """Release the watermark file."""
+        self.watermark.close()

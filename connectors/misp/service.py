@@ -1,4 +1,9 @@
-"""MISP connectors built from the settings, and the loops that run them (`hub up`, `hub misp ...`)."""
+"""MISP connectors built from the settings, and the loops that run them (`hub up`, `hub misp ...`).
+
+A configured connector is a `Connector`: its source loop and its sink loop each run supervised
+(`connectors.supervise`), apart, so a failing source never stops the sink and the other way round,
+and both write their facts into the connector's one `ConnectorHealth`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from connectors import Sink, Source, make_publisher
+from connectors import Sink, make_publisher
+from connectors.health import ConnectorHealth
+from connectors.http import Limits, tls_context
 from connectors.inbox import InboxGate
 from connectors.misp.client import MispClient
 from connectors.misp.feed_sink import FeedSink
@@ -19,12 +25,17 @@ from connectors.misp.rest_source import RestSource
 from connectors.misp.sync import deliver, inbox_consumer, pull
 from connectors.misp.watermark import Watermark
 from connectors.progress import Progress
+from connectors.refusals import RefusalLog
+from connectors.supervise import supervise
 from hub.config.keystore import publisher_signer
-from hub.errors import HubError
+from hub.errors import ConfigError
+from hub.files import KIB, MIB, read_text
 from hub.settings import ConnectorSettings, Settings
 from schemas.common import Side
 
 log = logging.getLogger("hub.misp")
+KEY_FILE_LIMIT = 4 * KIB  # a MISP API key is 40 characters
+MIN_BACKOFF_CAP_S = 5.0  # a connector pulling every second still waits up to this long after failures
 
 
 def peer_id(cfg: ConnectorSettings) -> str:
@@ -34,16 +45,28 @@ def peer_id(cfg: ConnectorSettings) -> str:
     return f"misp-{cfg.type}-{cfg.side.lower()}-{digest}"
 
 
+def api_key(cfg: ConnectorSettings) -> str:
+    """The connector's MISP API key: given in the settings, or read from its key file."""
+    if cfg.key is not None:
+        key = cfg.key.get_secret_value().strip()
+    else:
+        assert cfg.key_file is not None  # noqa: S101 - checked by ConnectorSettings
+        key = read_text(cfg.key_file, KEY_FILE_LIMIT, "MISP key file").strip()
+    if not key or any(not c.isprintable() or c.isspace() for c in key):
+        raise ConfigError("the MISP API key is empty or holds spaces or control characters")
+    return key
+
+
 def client_for(cfg: ConnectorSettings) -> MispClient:
-    """The PyMISP client of a rest connector."""
+    """The MISP client of a rest connector: its key, TLS context and answer limits."""
     assert cfg.url is not None  # noqa: S101 - checked by ConnectorSettings
-    assert cfg.key is not None  # noqa: S101 - checked by ConnectorSettings
-    return MispClient(cfg.url, cfg.key.get_secret_value(), verify_tls=cfg.verify_tls)
+    limits = Limits(cfg.max_answer_mib * MIB, cfg.timeout_s)
+    return MispClient(cfg.url, api_key(cfg), tls_context(cfg.verify_tls, cfg.ca_bundle, cfg.url), limits)
 
 
 def build_source(cfg: ConnectorSettings, settings: Settings) -> FeedSource | RestSource:
     """The source of `cfg`, with its watermark under the data directory."""
-    watermark = Watermark(settings.data_dir / "connectors" / f"{peer_id(cfg)}.json")
+    watermark = Watermark(settings.data_dir / "connectors" / f"{peer_id(cfg)}.db")
     if cfg.type == "rest":
         return RestSource(client_for(cfg), Side(cfg.side), watermark)
     return FeedSource(Path(str(cfg.dir)), Side(cfg.side), watermark, cfg.distribution)
@@ -57,57 +80,96 @@ def build_sink(cfg: ConnectorSettings) -> FeedSink | RestSink:
 
 
 async def run_source(
-    source: Source, settings: Settings, bootstrap: str, interval_s: float, once: bool, progress: Progress | None = None
+    cfg: ConnectorSettings,
+    settings: Settings,
+    bootstrap: str,
+    once: bool,
+    health: ConnectorHealth,
+    progress: Progress | None = None,
 ) -> int:
-    """Pull `source` into the hub every `interval_s`, or once; returns the submissions of the last pull."""
-    async with make_publisher(settings, bootstrap) as publisher:
-        while True:
-            submitted = await pull(source, publisher, progress)
-            if submitted:
-                log.info("%s: submitted %d MISP events", source.side, submitted)
-            if once:
-                return submitted
-            await asyncio.sleep(interval_s)
+    """Pull the peer of `cfg` into the hub every `interval_s`, or once; returns the submissions of the last pull."""
+    refusals = RefusalLog(settings.ledger, peer_id(cfg), cfg.side)
+    source = build_source(cfg, settings)
+    try:
+        async with make_publisher(settings, bootstrap) as publisher:
+            while True:
+                submitted = await pull(source, publisher, refusals, health, progress)
+                health.watermark = source.watermark.since
+                health.skipped = getattr(source, "broken", 0) + getattr(source, "failed", 0)
+                health.succeeded()
+                if submitted:
+                    log.info("connector %s: submitted %d MISP events", peer_id(cfg), submitted)
+                if once:
+                    return submitted
+                await asyncio.sleep(cfg.interval_s)
+    finally:
+        await source.close()
+        refusals.close()
 
 
 async def run_sink(
-    sink: Sink, settings: Settings, bootstrap: str, group: str, once: bool, progress: Progress | None = None
+    cfg: ConnectorSettings,
+    settings: Settings,
+    bootstrap: str,
+    once: bool,
+    health: ConnectorHealth,
+    progress: Progress | None = None,
 ) -> Counter[str]:
-    """Apply the side's hub-signed deliveries to `sink`, until caught up with `once`, else until cancelled."""
-    consumer = inbox_consumer(settings.kafka, bootstrap, sink.side.value, f"{settings.app_id}.{group}")
-    return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), once, progress)
-
-
-async def run_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
-    """Run one configured connector until cancelled; a failing peer is retried every `interval_s`."""
+    """Apply the side's hub-signed deliveries to the peer of `cfg` (until caught up with `once`)."""
     name = peer_id(cfg)
-    while True:
-        try:
-            async with asyncio.TaskGroup() as group:  # one loop failing stops the other, then both restart
-                if cfg.role in ("source", "both"):
-                    source = build_source(cfg, settings)
-                    group.create_task(run_source(source, settings, bootstrap, cfg.interval_s, once=False))
-                if cfg.role in ("sink", "both"):
-                    group.create_task(run_sink(build_sink(cfg), settings, bootstrap, name, once=False))
-        except* (HubError, OSError) as failed:  # a peer or a directory failing must not stop the worker
-            log.error("connector %s: %s; retrying in %.0f s", name, failed.exceptions[0], cfg.interval_s)
-        await asyncio.sleep(cfg.interval_s)
+    refusals = RefusalLog(settings.ledger, name, cfg.side)
+    sink: Sink = build_sink(cfg)
+    consumer = inbox_consumer(settings.kafka, bootstrap, cfg.side, f"{settings.app_id}.{name}")
+    try:
+        return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), refusals, health, once, progress)
+    finally:
+        await sink.close()
+        refusals.close()
 
 
-def _task(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> Callable[[], Awaitable[None]]:
-    async def task() -> None:  # no parameter: Faust passes the app to tasks that take one
-        log.info("connector %s (%s) started", peer_id(cfg), cfg.role)
-        await run_connector(cfg, settings, bootstrap)
+class Connector:
+    """One configured connector run by `hub up`: its supervised loops and its `health`."""
 
-    return task
+    def __init__(self, cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.name = peer_id(cfg)
+        self.health = ConnectorHealth(self.name, cfg.side, cfg.role)
+
+    async def run(self) -> None:
+        """Run the source and the sink, each supervised and apart, until cancelled."""
+        log.info("connector %s (%s) started", self.name, self.cfg.role)
+        cap = max(self.cfg.interval_s, MIN_BACKOFF_CAP_S)
+        loops = []
+        if self.cfg.role in ("source", "both"):
+            loops.append(supervise(f"{self.name} source", self._source, self.health, cap))
+        if self.cfg.role in ("sink", "both"):
+            loops.append(supervise(f"{self.name} sink", self._sink, self.health, cap))
+        await asyncio.gather(*loops)
+
+    async def _source(self) -> None:
+        await run_source(self.cfg, self.settings, self.bootstrap, False, self.health)
+
+    async def _sink(self) -> None:
+        await run_sink(self.cfg, self.settings, self.bootstrap, False, self.health)
 
 
-def connector_tasks(settings: Settings, bootstrap: str) -> list[Callable[[], Awaitable[None]]]:
-    """One task per configured connector, for the worker to run (`hub up`).
+def check_connectors(settings: Settings) -> None:
+    """ConfigError (one line) for a configured connector that can never work, before anything starts.
 
-    A source needs a signing key when the hub requires signatures: without one `hub up` refuses to
-    start (ConfigError, one line) rather than run a connector that can never publish.
+    A source needs a signing key when the hub requires signatures, and every rest connector its
+    API key and a usable CA bundle: without them `hub up` refuses to start.
     """
     if any(cfg.role in ("source", "both") for cfg in settings.connectors):
         publisher_signer(settings)
-    return [_task(cfg, settings, bootstrap) for cfg in settings.connectors]
+    for cfg in settings.connectors:
+        if cfg.type == "rest":
+            api_key(cfg)
+            tls_context(cfg.verify_tls, cfg.ca_bundle, str(cfg.url))
+
+
+def connectors(settings: Settings, bootstrap: str) -> list[Connector]:
+    """One `Connector` per configured connector, for the worker to run (`hub up`); checked first."""
+    check_connectors(settings)
+    return [Connector(cfg, settings, bootstrap) for cfg in settings.connectors]

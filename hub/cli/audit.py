@@ -1,4 +1,4 @@
-"""`hub audit verify` and `hub audit list`: prove the ledger, and list the exchanges behind any figure."""
+"""`hub audit verify|list|refusals`: prove the ledger, list the exchanges behind any figure, and what peers refused."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from hub.audit import refusals
 from hub.audit.listing import CHOICES, filters, listed, write_csv, write_json
 from hub.audit.verify import parse_anchor, verify
 from hub.cli.report import output
 from hub.ledger import Ledger
+from hub.report.period import parse_day
 from hub.settings import Settings
 
 
@@ -34,6 +36,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
     lst.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     lst.set_defaults(handler=cmd_list)
+    ref = asub.add_parser(
+        "refusals",
+        help="deliveries the hub made that a destination refused, and events a source could not submit",
+        description="Each line: when, which connector and side, sink (refused by the destination) or source "
+        "(not submitted), the event and version, the hub's submission id, where it was read, and the reason.",
+    )
+    ref.add_argument("--side", choices=("EU", "NATO"), type=str.upper, help="the side whose peer refused")
+    ref.add_argument("--role", choices=("sink", "source"), help="sink: refused by the destination; source: not sent")
+    ref.add_argument("--from", dest="first", metavar="DATE", help="first day, YYYY-MM-DD (UTC)")
+    ref.add_argument("--to", dest="last", metavar="DATE", help="last day, YYYY-MM-DD (UTC), inclusive")
+    ref.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    ref.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    ref.set_defaults(handler=cmd_refusals)
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,4 +79,24 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         ledger.close()
     if args.out is not None:
         print(f"wrote {n} record{'s' if n != 1 else ''} to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_refusals(args: argparse.Namespace, settings: Settings) -> int:
+    """List the recorded refusals as CSV or JSON."""
+    first = parse_day(args.first, "from").isoformat() if args.first else None
+    last = parse_day(args.last, "to").isoformat() if args.last else None
+    match = {"side": args.side, "role": args.role}
+    ledger = Ledger(settings.ledger)
+    try:
+        with output(args.out) as out:
+            lines = refusals.listed(ledger, first, last, **match)
+            if args.format == "json":
+                n = refusals.write_json(lines, {**match, "from": first, "to": last}, out)
+            else:
+                n = refusals.write_csv(lines, out)
+    finally:
+        ledger.close()
+    if args.out is not None:
+        print(f"wrote {n} refusal{'s' if n != 1 else ''} to {args.out}", file=sys.stderr)
     return 0

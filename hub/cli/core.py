@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub.cli.inputs import check_items, read_items
+from hub.cli.inputs import checked_items
+from hub.cli.spool import Spool
 from hub.config.keystore import publisher_signer
 from hub.errors import BrokerError
 from hub.kafka.broker import EmbeddedBroker
@@ -63,9 +64,10 @@ def resolve_bootstrap(settings: Settings) -> str:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted, on a running `hub broker` when `broker.addr` names one that answers."""
-    from connectors.misp.service import connector_tasks
+    from connectors.misp.service import check_connectors, connectors
     from hub.worker.runtime import run_worker
 
+    check_connectors(settings)  # before the broker starts: a connector that can never work is one line
     live = live_embedded_broker(settings)
     if live is not None:
         log.info("broker: the embedded broker already running at %s (from %s)", live, broker_file(settings))
@@ -73,7 +75,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        tasks=lambda bootstrap: connector_tasks(settings, bootstrap),
+        tasks=lambda bootstrap: [c.run for c in connectors(settings, bootstrap)],
     )
     return 0
 
@@ -131,18 +133,25 @@ def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate every item, then send them all; success only once the broker acknowledged."""
-    items = read_items(args.file)
-    check_items(args.file, items)
-    bootstrap = resolve_bootstrap(settings)
-    signer = publisher_signer(settings)
+    """Validate every item as it is read (into a spool file), then send them all; success once acknowledged."""
+    with Spool() as spool:
+        for raw in checked_items(args.file):  # the first bad item ends it here, before anything is sent
+            spool.add(raw)
+        bootstrap = resolve_bootstrap(settings)
+        signer = publisher_signer(settings)
 
-    async def send() -> list[str]:
-        async with Publisher(settings.kafka, bootstrap, signer=signer) as pub:
-            return await pub.publish(items)
+        async def send() -> int:
+            sent = 0
+            async with Publisher(settings.kafka, bootstrap, signer=signer) as pub:
+                for batch in spool.batches():
+                    try:
+                        sent += len(await pub.publish(batch))
+                    except BrokerError as exc:
+                        raise BrokerError(f"{exc} ({sent} of {spool.count} submissions were acknowledged)") from exc
+            return sent
 
-    ids = asyncio.run(send())
-    print(f"published {len(ids)} submission{'s' if len(ids) != 1 else ''} to hub.submitted at {bootstrap}")
+        sent = asyncio.run(send())
+    print(f"published {sent} submission{'s' if sent != 1 else ''} to hub.submitted at {bootstrap}")
     return 0
 
 

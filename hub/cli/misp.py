@@ -1,4 +1,8 @@
-"""`hub misp pull|push|feed-import|feed-export`: the MISP connectors from the command line."""
+"""`hub misp pull|push|feed-import|feed-export`: the MISP connectors from the command line.
+
+The API key never appears on the command line, where `ps` shows it to every user of the machine:
+it comes from `--key-file FILE` or the environment (`HUB_MISP_KEY`), and `--key KEY` is refused.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from pydantic import ValidationError
 
 from hub.errors import ConfigError
 from hub.settings import ConnectorSettings, Settings
+
+ARGV_KEY_REFUSED = (
+    "--key would show the MISP API key to every user of this machine (ps, /proc); "
+    "give --key-file FILE or set HUB_MISP_KEY"
+)
 
 
 def _side(value: str) -> str:
@@ -28,9 +37,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pull = actions.add_parser("pull", help="pull published events from a side's MISP into the hub")
     push = actions.add_parser("push", help="apply the hub's deliveries for a side to that side's MISP")
     for p in (pull, push):
-        p.add_argument("--url", required=True, help="MISP base URL")
-        p.add_argument("--key", required=True, help="MISP API key")
+        p.add_argument("--url", required=True, help="MISP base URL (https://)")
+        p.add_argument("--key-file", type=Path, help="file holding the MISP API key (default: HUB_MISP_KEY)")
+        p.add_argument("--key", help=argparse.SUPPRESS)  # refused: see ARGV_KEY_REFUSED
+        p.add_argument("--ca-bundle", type=Path, help="PEM file of the CAs that sign the MISP's certificate")
         p.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+        p.add_argument("--allow-http", action="store_true", help="accept a plain http:// URL")
+        p.add_argument("--timeout", type=float, default=300.0, help="longest wait for one answer, s (default 300)")
     feed_import = actions.add_parser("feed-import", help="submit the new and changed events of a feed directory")
     feed_import.add_argument("--distribution", type=int, default=3, choices=range(5), help="for events without one")
     feed_export = actions.add_parser("feed-export", help="write the hub's deliveries for a side into a feed directory")
@@ -47,10 +60,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     feed_export.set_defaults(handler=cmd_sink, connector="feed")
 
 
-def _config(args: argparse.Namespace, role: str) -> ConnectorSettings:
+def _config(args: argparse.Namespace, role: str, settings: Settings) -> ConnectorSettings:
     fields: dict[str, Any] = {"type": args.connector, "side": args.side, "role": role}
     if args.connector == "rest":
-        fields |= {"url": args.url, "key": args.key, "verify_tls": not args.insecure}
+        fields |= {"url": args.url, "verify_tls": not args.insecure, "allow_http": args.allow_http}
+        fields |= {"ca_bundle": args.ca_bundle, "timeout_s": args.timeout, **_key(args, settings)}
     else:
         fields["dir"] = args.dir
         fields["distribution"] = getattr(args, "distribution", 3)
@@ -60,44 +74,87 @@ def _config(args: argparse.Namespace, role: str) -> ConnectorSettings:
         return ConnectorSettings(**fields)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise ConfigError(f"{'.'.join(str(p) for p in err['loc']) or 'connector'}: {err['msg']}") from exc
+        where = ".".join(str(p) for p in err["loc"])
+        problem = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {problem}" if where else problem) from exc
+
+
+def _key(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Where the API key comes from: --key-file, else HUB_MISP_KEY; never the command line."""
+    if args.key is not None:
+        raise ConfigError(ARGV_KEY_REFUSED)
+    if args.key_file is not None:
+        return {"key_file": args.key_file}
+    if settings.misp_key is not None:
+        return {"key": settings.misp_key}
+    raise ConfigError("no MISP API key: give --key-file FILE or set HUB_MISP_KEY")
 
 
 def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
     """Pull a MISP instance or a feed directory into the hub (once, or every --interval)."""
-    from connectors.misp.rest_source import RestSource
-    from connectors.misp.service import build_source, run_source
+    from connectors.health import ConnectorHealth
+    from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_source
     from connectors.progress import Progress
+    from connectors.supervise import supervise
     from hub.cli.core import resolve_bootstrap
 
-    cfg = _config(args, "source")
-    source = build_source(cfg, settings)
-    if isinstance(source, RestSource):
-        asyncio.run(asyncio.to_thread(lambda: source.client.api))  # a wrong URL or key fails here, first
+    cfg = _config(args, "source", settings)
+    if cfg.type == "feed" and not (Path(str(cfg.dir)) / "manifest.json").exists():
+        raise ConfigError(f"{cfg.dir} has no manifest.json: it is not a MISP feed directory")
+    if cfg.type == "rest":
+        asyncio.run(_check(client_for(cfg)))  # a wrong URL, key or certificate fails here, first
     bootstrap = resolve_bootstrap(settings)
+    health = ConnectorHealth(peer_id(cfg), cfg.side, "source")
     progress = Progress(f"misp {args.action} {args.side}")
     try:
-        submitted = asyncio.run(run_source(source, settings, bootstrap, cfg.interval_s, args.once, progress))
+        if not args.once:  # until interrupted, failures logged and retried as under `hub up`
+
+            async def forever() -> None:
+                await run_source(cfg, settings, bootstrap, False, health, progress)
+
+            asyncio.run(supervise(f"{health.name} source", forever, health, max(cfg.interval_s, MIN_BACKOFF_CAP_S)))
+            return 0
+        submitted = asyncio.run(run_source(cfg, settings, bootstrap, True, health, progress))
     finally:
         progress.close()
-    broken = getattr(source, "broken", 0)
-    note = f"; {broken} unreadable event files skipped" if broken else ""
+    notes = [f"{health.refused} refused (see hub audit refusals)"] if health.refused else []
+    if health.skipped:
+        notes.append(f"{health.skipped} unreadable events skipped (tried again next pass)")
+    note = f"; {'; '.join(notes)}" if notes else ""
     print(f"submitted {submitted} MISP event{'s' if submitted != 1 else ''} from {args.side} to hub.submitted{note}")
     return 0
 
 
+async def _check(client: Any) -> None:
+    try:
+        await client.check()
+    finally:
+        await client.close()
+
+
 def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     """Apply a side's deliveries to its MISP or feed directory (until caught up with --once)."""
-    from connectors.misp.service import build_sink, peer_id, run_sink
+    from connectors.health import ConnectorHealth
+    from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_sink
     from connectors.progress import Progress
+    from connectors.supervise import supervise
     from hub.cli.core import resolve_bootstrap
 
-    cfg = _config(args, "sink")
-    sink = build_sink(cfg)
+    cfg = _config(args, "sink", settings)
+    if cfg.type == "rest":
+        asyncio.run(_check(client_for(cfg)))
     bootstrap = resolve_bootstrap(settings)
+    health = ConnectorHealth(peer_id(cfg), cfg.side, "sink")
     progress = Progress(f"misp {args.action} {args.side}")
     try:
-        counts: Counter[str] = asyncio.run(run_sink(sink, settings, bootstrap, peer_id(cfg), args.once, progress))
+        if not args.once:  # until interrupted, failures logged and retried as under `hub up`
+
+            async def forever() -> None:
+                await run_sink(cfg, settings, bootstrap, False, health, progress)
+
+            asyncio.run(supervise(f"{health.name} sink", forever, health, MIN_BACKOFF_CAP_S))
+            return 0
+        counts: Counter[str] = asyncio.run(run_sink(cfg, settings, bootstrap, True, health, progress))
     finally:
         progress.close()
     shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "refused"))

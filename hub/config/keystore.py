@@ -25,10 +25,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.core.keys import HubKey, Keyring, RegisteredKey, key_id
 from hub.core.signing import Signer
 from hub.errors import ConfigError
+from hub.files import KIB, MIB, read_limited, read_text
 from hub.settings import Settings
 from schemas.common import Side
 
 PRIVATE_FILE_MODE = 0o600  # the private key is its owner's alone
+KEYRING_LIMIT = 4 * MIB  # ~200 bytes a key: room for 20,000 keys, far beyond two sides' organisations
+KEY_FILE_LIMIT = 64 * KIB  # an Ed25519 PEM is 119 bytes; a key file near this size is something else
 log = logging.getLogger("hub.keys")
 
 
@@ -36,10 +39,11 @@ def load_keyring(path: Path) -> Keyring:
     """Read a keyring file; an absent file is an empty keyring; ConfigError if unusable."""
     if not path.exists():
         return Keyring({})
+    text = read_text(path, KEYRING_LIMIT, "keyring")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"keyring {path} cannot be read: {exc}") from exc
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"keyring {path} cannot be read: {str(exc)[:200]}") from exc
     return Keyring.from_document(doc, str(path))
 
 
@@ -68,9 +72,10 @@ def write_private_key(private: Ed25519PrivateKey, path: Path) -> None:
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:
     """Read an Ed25519 private key from a PEM file; ConfigError if it is not one."""
+    data = read_limited(path, KEY_FILE_LIMIT, "signing key")
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise ConfigError(f"signing key {path} cannot be read: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"signing key {path} is not an Ed25519 key")

@@ -15,9 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hub.core.policy import DEFAULT_RECIPIENTS, RELEASABLE_MISP_DISTRIBUTIONS, DestinationRules, ReleasePolicy
 from hub.errors import ConfigError
+from hub.files import MIB, read_text
 from hub.settings import Settings
 from schemas.common import Side
 from schemas.markings import Pap, Tlp, classification_key, parse_pap, parse_tlp
+
+POLICY_FILE_LIMIT = 1 * MIB  # the built-in policy is 1.5 KiB; a file near this size is not a policy
 
 DEFAULT_POLICY_TOML = """\
 # Release policy of the EU-NATO exchange hub: what may cross to each destination.
@@ -114,6 +117,8 @@ def parse_policy(text: str, source: str) -> ReleasePolicy:
         doc = _PolicyFile.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"policy {source}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"policy {source}: nested too deeply to be a release policy") from exc
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -124,11 +129,7 @@ def parse_policy(text: str, source: str) -> ReleasePolicy:
 
 def load_policy(path: Path) -> ReleasePolicy:
     """A release policy from a TOML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"policy {path} cannot be read: {exc.strerror}") from exc
-    return parse_policy(text, str(path))
+    return parse_policy(read_text(path, POLICY_FILE_LIMIT, "policy"), str(path))
 
 
 def policy_for(settings: Settings) -> ReleasePolicy:

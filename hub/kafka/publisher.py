@@ -15,12 +15,12 @@ from types import TracebackType
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from hub.core.admit import SID_MAX, is_safe_sid
 from hub.core.route import SID_HEADER, SUBMITTED
 from hub.core.signing import SignsSubmissions
-from hub.errors import BrokerError, InputError
+from hub.errors import BrokerError, InputError, Oversized
 from hub.kafka.config import PUBLISHER_LINGER_MS, producer_kwargs
 from hub.kafka.errors import describe
 from hub.kafka.topics import ensure_topics
@@ -100,7 +100,11 @@ class Publisher:
         return [(SID_HEADER, sid.encode()), *signed]
 
     async def publish(self, items: Sequence[bytes], sids: Sequence[str] | None = None) -> list[str]:
-        """Send `items` and wait until the broker acknowledged all; returns their submission ids."""
+        """Send `items` and wait until the broker acknowledged all; returns their submission ids.
+
+        A message the broker refuses as too large is not retried (it never will fit): once every
+        other message was acknowledged, Oversized names the indexes of those refused.
+        """
         ids = list(sids) if sids is not None else [str(uuid.uuid4()) for _ in items]
         if len(ids) != len(items):
             raise ValueError(f"{len(items)} items but {len(ids)} submission ids")
@@ -109,18 +113,25 @@ class Publisher:
             raise InputError(f"submission id {unsafe[:40]!r}: use 1 to {SID_MAX} of A-Z a-z 0-9 . _ -")
         messages = [(raw, item_key(raw), self._headers(raw, sid)) for raw, sid in zip(items, ids, strict=True)]
         pending = list(range(len(messages)))
+        oversized: list[int] = []
         backoff = Backoff(self.retry_for_s)
         while pending:
-            pending, problem = await self._send(messages, pending)
+            pending, problem = await self._send(messages, pending, oversized)
             if pending:
                 why = describe(problem) if problem is not None else "not acknowledged"
                 await self._wait(backoff, f"publishing {len(pending)} to {SUBMITTED} failed: {why}")
+        if oversized:
+            refused = sorted(oversized)
+            raise Oversized(f"{len(refused)} of {len(items)} messages are larger than the broker accepts", refused)
         return ids
 
     async def _send(
-        self, messages: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]], indexes: list[int]
+        self,
+        messages: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]],
+        indexes: list[int],
+        oversized: list[int],
     ) -> tuple[list[int], KafkaError | None]:
-        """Send the messages at `indexes`; returns those not acknowledged and the last error."""
+        """Send the messages at `indexes`; returns those not acknowledged and the last error; adds to `oversized`."""
         futures: list[tuple[int, asyncio.Future[Any]]] = []
         failed: list[int] = []
         problem: KafkaError | None = None
@@ -128,12 +139,16 @@ class Publisher:
             raw, key, headers = messages[i]
             try:
                 futures.append((i, await self.producer.send(SUBMITTED, raw, key=key, headers=headers)))
+            except MessageSizeTooLargeError:
+                oversized.append(i)
             except KafkaError as exc:
                 failed, problem = indexes[n:], exc
                 break
         results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
         for (i, _), result in zip(futures, results, strict=True):
-            if isinstance(result, KafkaError):
+            if isinstance(result, MessageSizeTooLargeError):
+                oversized.append(i)
+            elif isinstance(result, KafkaError):
                 failed.append(i)
                 problem = result
             elif isinstance(result, BaseException):

@@ -83,6 +83,31 @@ UPDATE items SET owner = earliest.owner FROM (
 ) AS earliest WHERE items.key = earliest.key;
 """,
     ),
+    Migration(
+        "refusals: deliveries a destination refused and events a source could not submit, append-only",
+        """
+CREATE TABLE IF NOT EXISTS refusals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, day TEXT NOT NULL, connector TEXT NOT NULL,
+  side TEXT NOT NULL, role TEXT NOT NULL, item TEXT, version TEXT, submission_id TEXT, location TEXT,
+  reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refusals_day ON refusals (day);
+CREATE TRIGGER IF NOT EXISTS refusals_no_update BEFORE UPDATE ON refusals
+BEGIN SELECT RAISE(ABORT, 'the refusals are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS refusals_no_delete BEFORE DELETE ON refusals
+BEGIN SELECT RAISE(ABORT, 'the refusals are append-only'); END;
+""",
+        postgres="""
+CREATE TABLE IF NOT EXISTS refusals (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, day TEXT NOT NULL,
+  connector TEXT NOT NULL, side TEXT NOT NULL, role TEXT NOT NULL, item TEXT, version TEXT,
+  submission_id TEXT, location TEXT, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refusals_day ON refusals (day);
+CREATE OR REPLACE FUNCTION refusals_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'the refusals are append-only'; END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER refusals_append_only BEFORE UPDATE OR DELETE ON refusals
+FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
+""",
+    ),
 )
 """Every version of the schema in order; version N is reached by applying the first N.
 

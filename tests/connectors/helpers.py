@@ -8,21 +8,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from connectors.health import ConnectorHealth
+from connectors.http import Limits, tls_context
 from connectors.misp.client import MispClient
 from connectors.misp.envelope import ORGANISATIONS
 from connectors.misp.feed import FeedDir, manifest_entry
-from connectors.misp.feed_sink import FeedSink
-from connectors.misp.feed_source import FeedSource
-from connectors.misp.rest_sink import RestSink
-from connectors.misp.rest_source import RestSource
-from connectors.misp.service import run_sink, run_source
-from connectors.misp.watermark import Watermark
+from connectors.misp.service import peer_id, run_sink, run_source
 from hub.config.keystore import write_private_key
 from hub.core.misp_release import stamp
 from hub.ledger import Ledger
-from hub.settings import KafkaSettings, Settings, load_settings
+from hub.settings import ConnectorSettings, KafkaSettings, Settings, load_settings
 from schemas.common import Side
 from tests.conftest import TEST_KEYS, read_topic
+from tests.connectors.misp_server import MispServer
 
 
 def hub_settings(bootstrap: str, tmp_path: Path, side: Side) -> Settings:
@@ -33,8 +31,9 @@ def hub_settings(bootstrap: str, tmp_path: Path, side: Side) -> Settings:
         key.parent.mkdir(parents=True, exist_ok=True)
         write_private_key(TEST_KEYS[(side.value, ORGANISATIONS[side])], key)
     kafka = KafkaSettings(bootstrap=bootstrap, partitions=4, session_timeout_s=2)
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"  # the test's ledger: the connectors record refusals there
     signing = {"key_file": key, "keyring": tmp_path / "keyring.json"}
-    return load_settings(kafka=kafka, data_dir=tmp_path / "connectors", signing=signing)
+    return load_settings(kafka=kafka, data_dir=tmp_path / "connectors", signing=signing, ledger_url=ledger)
 
 
 def write_feed(directory: Path, events: list[dict[str, Any]], now: int | None = None) -> None:
@@ -49,26 +48,44 @@ def write_feed(directory: Path, events: list[dict[str, Any]], now: int | None = 
     feed.save_manifest(manifest)
 
 
+def feed_config(directory: Path, side: Side, role: str) -> ConnectorSettings:
+    """A feed connector on `directory`."""
+    return ConnectorSettings(type="feed", side=side.value, role=role, dir=directory, interval_s=1)
+
+
+def rest_config(server: MispServer, side: Side, role: str, **extra: Any) -> ConnectorSettings:
+    """A rest connector on a loopback MISP server (plain HTTP, allowed; short deadlines for tests)."""
+    fields = {"url": server.url, "key": server.key, "allow_http": server.url.startswith("http:"), "timeout_s": 30}
+    return ConnectorSettings(type="rest", side=side.value, role=role, interval_s=1, **{**fields, **extra})
+
+
+def misp_client(server: MispServer, **limits: Any) -> MispClient:
+    """A client of a loopback MISP server."""
+    return MispClient(server.url, server.key, tls_context(True, None, server.url), Limits(**limits))
+
+
 async def pull_feed(settings: Settings, directory: Path, side: Side) -> int:
     """One feed-import pass; returns the submissions."""
-    source = FeedSource(directory, side, Watermark(settings.data_dir / f"feed-{side}-{directory.name}.json"))
-    return await run_source(source, settings, _bootstrap(settings), 1.0, once=True)
+    cfg = feed_config(directory, side, "source")
+    return await run_source(cfg, settings, _bootstrap(settings), True, ConnectorHealth(peer_id(cfg), side, "source"))
 
 
-async def pull_misp(settings: Settings, client: MispClient, side: Side) -> int:
+async def pull_misp(settings: Settings, server: MispServer, side: Side) -> int:
     """One REST pull pass; returns the submissions."""
-    source = RestSource(client, side, Watermark(settings.data_dir / f"rest-{side}-{client.url[-6:-1]}.json"))
-    return await run_source(source, settings, _bootstrap(settings), 1.0, once=True)
+    cfg = rest_config(server, side, "source")
+    return await run_source(cfg, settings, _bootstrap(settings), True, ConnectorHealth(peer_id(cfg), side, "source"))
 
 
 async def export_feed(settings: Settings, directory: Path, side: Side) -> Counter[str]:
     """One feed-export pass, until caught up."""
-    return await run_sink(FeedSink(directory, side), settings, _bootstrap(settings), f"feed-{directory.name}", True)
+    cfg = feed_config(directory, side, "sink")
+    return await run_sink(cfg, settings, _bootstrap(settings), True, ConnectorHealth(peer_id(cfg), side, "sink"))
 
 
-async def push_misp(settings: Settings, client: MispClient, side: Side) -> Counter[str]:
+async def push_misp(settings: Settings, server: MispServer, side: Side) -> Counter[str]:
     """One push pass into a MISP, until caught up."""
-    return await run_sink(RestSink(client, side), settings, _bootstrap(settings), f"rest-{client.url[-6:-1]}", True)
+    cfg = rest_config(server, side, "sink")
+    return await run_sink(cfg, settings, _bootstrap(settings), True, ConnectorHealth(peer_id(cfg), side, "sink"))
 
 
 def _bootstrap(settings: Settings) -> str:

@@ -4,20 +4,25 @@ What it keeps: API-key authentication (403 "Authentication failed"); event UUID 
 of a known UUID is 403 "Event already exists"); attribute and object UUID uniqueness across events
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
 the local copy"); missing UUIDs and timestamps set on save; published flags; `events/index` with
-`minimal`, `published` and `timestamp`; `events/view` with `deleted`. Enough of `servers/getVersion`
-and `users/view/me` for PyMISP to connect. `fail(n)` makes the next n requests answer HTTP 500.
+`minimal`, `published`, `timestamp`, `limit` and `page` (newest first, as MISP lists them);
+`events/view` with `deleted`. Enough of `servers/getVersion` and `users/view/me` for PyMISP to
+connect. `fail(n)` makes the next n requests answer HTTP 500; `state.hostile`, when set, answers
+any request it wants to with a `Reply` of its own (see `tests/connectors/hostile.py`). With
+`tls=(certfile, keyfile)` it speaks HTTPS.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, BinaryIO
 
 AUTH_FAILED = (
     "Authentication failed. Please make sure you pass the API key of an API enabled user along in the "
@@ -34,6 +39,19 @@ def _ts(value: Any) -> int:
 
 
 @dataclass
+class Reply:
+    """A hostile peer's answer: raw bytes, or a `stream` writing the body itself (then the connection closes)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: Callable[[BinaryIO], None] | None = None
+
+
+Hostile = Callable[[str, str, dict[str, Any]], Reply | None]  # (method, path, body) -> a reply, or None: behave
+
+
+@dataclass
 class MispState:
     """The server's events and its request log."""
 
@@ -44,6 +62,8 @@ class MispState:
     calls: list[str] = field(default_factory=list)
     failures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hostile: Hostile | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)  # ends endless and silent answers
 
     def fail(self, n: int) -> None:
         """Answer the next `n` requests with HTTP 500."""
@@ -115,7 +135,14 @@ class MispState:
         return 200, {"Event": self._save(body)}
 
     def index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        """`events/index` with `published`, `timestamp` (at or after, or a [from, to] pair) and `minimal`."""
+        """`events/index`: `published`, `timestamp` (at or after, or a [from, to] pair), `minimal`, `limit`, `page`."""
+        rows = sorted(self._index(query), key=lambda r: (-_ts(r["timestamp"]), int(r["id"])))
+        if query.get("limit"):
+            limit, page = int(query["limit"]), int(query.get("page") or 1)
+            rows = rows[(page - 1) * limit : page * limit]
+        return rows
+
+    def _index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         stamp = query.get("timestamp")
         low, high = (stamp if isinstance(stamp, list) else (stamp, None)) if stamp is not None else (None, None)
         rows = []
@@ -171,6 +198,7 @@ def _user() -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     state: MispState
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: Nagle plus delayed ACK cost 40 ms an answer
 
     def log_message(self, *_: Any) -> None:  # keep test output quiet
         pass
@@ -189,7 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> dict[str, Any]:
         size = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(size) if size else b""
-        return json.loads(raw) if raw else {}
+        doc = json.loads(raw) if raw else {}
+        return doc if isinstance(doc, dict) else {}
 
     def _route(self) -> None:
         st = self.state
@@ -197,6 +226,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body() if self.command == "POST" else {}
         with st.lock:
             st.calls.append(f"{self.command} {path}")
+            hostile = st.hostile
+        reply = hostile(self.command, path, body) if hostile is not None else None
+        if reply is not None:
+            self._send(reply)
+            return
+        with st.lock:
             if st.failures > 0:
                 st.failures -= 1
                 data = b"Internal Server Error"
@@ -209,6 +244,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(403, {"name": AUTH_FAILED, "message": AUTH_FAILED, "url": f"/{path}"})
                 return
             self._dispatch(st, path, body)
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        headers = {"Content-Type": "application/json", **reply.headers}
+        if reply.stream is None:
+            headers["Content-Length"] = str(len(reply.body))
+        else:
+            headers["Connection"] = "close"
+            self.close_connection = True
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            if reply.stream is not None:
+                reply.stream(self.wfile)
+            elif self.command != "HEAD":
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _dispatch(self, st: MispState, path: str, body: dict[str, Any]) -> None:
         parts = path.split("/")
@@ -236,19 +290,34 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = _route
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):  # clients that hang up: expected here
+            super().handle_error(request, client_address)
+
+
 class MispServer:
     """The server in a thread on a free loopback port; use as a context manager."""
 
-    def __init__(self, key: str = "hub-test-key-0123456789abcdef0123456789") -> None:
+    def __init__(self, key: str = "hub-test-key-0123456789abcdef0123456789", tls: tuple[str, str] | None = None):
         self.state = MispState(key)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.scheme = "http"
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        """The base URL PyMISP is given."""
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        """The base URL the connectors are given."""
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"
+        return f"{self.scheme}://{host}:{self.httpd.server_address[1]}/"
 
     @property
     def key(self) -> str:
@@ -260,6 +329,7 @@ class MispServer:
         return self
 
     def __exit__(self, *_: Any) -> None:
+        self.state.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)

@@ -27,23 +27,39 @@ def hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_wrong_key_is_one_line_on_stderr(misp_servers, tmp_path):
     server = misp_servers()
-    done = hub(
-        "misp",
-        "pull",
-        "--side",
-        "eu",
-        "--url",
-        server.url,
-        "--key",
-        "wrong",
-        "--once",
-        env={"HUB_DATA_DIR": str(tmp_path)},
-    )
+    args = ("misp", "pull", "--side", "eu", "--url", server.url, "--allow-http", "--once")
+    done = hub(*args, env={"HUB_DATA_DIR": str(tmp_path), "HUB_MISP_KEY": "wrong"})
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1] == (
-        f"hub: error: MISP at {server.url} refused the API key: check --key or the connector's key"
+    assert done.stderr.splitlines() == [
+        f"hub: error: MISP at {server.url} refused the API key: check the connector's key or key file"
+    ]
+
+
+def test_the_api_key_is_never_taken_from_the_command_line(misp_servers, tmp_path):
+    server = misp_servers()
+    args = ("misp", "pull", "--side", "eu", "--url", server.url, "--allow-http", "--once")
+    done = hub(*args, "--key", server.key, env={"HUB_DATA_DIR": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (
+        2,
+        "hub: error: --key would show the MISP API key to every user of this machine (ps, /proc); "
+        "give --key-file FILE or set HUB_MISP_KEY\n",
     )
-    assert "Traceback" not in done.stderr
+    assert server.state.calls == []
+    done = hub(*args, env={"HUB_DATA_DIR": str(tmp_path)})
+    no_key = "hub: error: no MISP API key: give --key-file FILE or set HUB_MISP_KEY\n"
+    assert (done.returncode, done.stderr) == (2, no_key)
+    (tmp_path / "key").write_text(server.key + "\n")
+    done = hub(*args, "--key-file", str(tmp_path / "key"), env={"HUB_DATA_DIR": str(tmp_path)})
+    assert server.state.calls[0] == "GET servers/getVersion"  # the key from the file was accepted
+    assert "refused the API key" not in done.stderr
+
+
+def test_plain_http_is_refused_unless_allowed(misp_servers, tmp_path):
+    server = misp_servers()
+    done = hub("misp", "push", "--side", "nato", "--url", server.url, "--once", env={"HUB_MISP_KEY": server.key})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"hub: error: `url` '{server.url}' is plain HTTP: the API key and the events")
+    assert server.state.calls == []
 
 
 def test_bad_side_is_a_usage_error(tmp_path):
@@ -64,9 +80,7 @@ async def test_feed_import_then_export_through_the_hub(broker, ledger_url, start
     assert [r.decision for r in await decisions(ledger_url, 2)] == ["delivered", "delivered"]
     await inbox_holds(broker.bootstrap, "NATO", 2)
     done = hub("misp", "feed-export", str(tmp_path / "nato-feed"), "--side", "nato", "--once", env=env)
-    assert done.stdout == "applied 2 deliveries to NATO: 2 added, 0 updated, 0 unchanged, 0 skipped, 0 refused\n", (
-        done.stderr
-    )
+    assert done.stdout == "applied 2 deliveries to NATO: 2 added, 0 updated, 0 unchanged, 0 skipped, 0 refused\n"
     assert sorted(p.name for p in (tmp_path / "nato-feed").iterdir()) == sorted(
         ["manifest.json", *(f"{e['uuid']}.json" for e in events)]
     )

@@ -37,7 +37,8 @@ async def test_hundred_thousand_attribute_event_delivered_intact(broker, start_w
     assert (eu_feed / f"{event['uuid']}.json").stat().st_size > 20_000_000
     connectors = [
         {"type": "feed", "side": "EU", "role": "source", "dir": str(eu_feed), "interval_s": 1},
-        {"type": "rest", "side": "NATO", "role": "sink", "url": nato.url, "key": nato.key, "interval_s": 1},
+        {"type": "rest", "side": "NATO", "role": "sink", "url": nato.url, "key": nato.key, "interval_s": 1}
+        | {"allow_http": True},
     ]
     worker = start_worker(HUB_CONNECTORS=json.dumps(connectors), HUB_SIGNING__KEY_FILE=str(key_file))
     deadline = time.monotonic() + 240

@@ -10,7 +10,6 @@ import pytest
 from pymisp import MISPEvent
 
 from connectors import make_publisher
-from connectors.misp.client import MispClient
 from connectors.misp.envelope import envelope
 from connectors.misp.feed import FeedDir
 from schemas.common import Side
@@ -52,10 +51,6 @@ def shape(event, closed=frozenset()):
     }
 
 
-def client(server) -> MispClient:
-    return MispClient(server.url, server.key, retries=3, backoff_s=0.05)
-
-
 async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     broker, ledger_url, start_worker, misp_servers, tmp_path
 ):
@@ -79,7 +74,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     crossing = [e for n, e in originals.items() if n not in WITHHELD_FIXTURES]
     await inbox_holds(broker.bootstrap, "NATO", len(crossing))
     assert await export_feed(settings, nato_feed, Side.NATO) == Counter(added=len(crossing))
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(added=len(crossing))
+    assert await push_misp(settings, nato, Side.NATO) == Counter(added=len(crossing))
 
     manifest = FeedDir(nato_feed).manifest()
     assert sorted(manifest) == sorted(e["uuid"] for e in crossing)
@@ -101,7 +96,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
     assert (last.decision, last.rule) == ("updated", "newer-version")
     await inbox_holds(broker.bootstrap, "NATO", len(crossing) + 1)
     assert await export_feed(settings, nato_feed, Side.NATO) == Counter(updated=1)
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(updated=1)
+    assert await push_misp(settings, nato, Side.NATO) == Counter(updated=1)
     held = nato.state.events[edited["uuid"]]
     assert held["timestamp"] == edited["timestamp"]
     assert [t["name"] for t in held["Object"][0]["Attribute"][0]["Tag"]] == ["blah"]
@@ -113,7 +108,7 @@ async def test_fixture_events_cross_from_an_eu_feed_to_a_nato_feed_and_misp(
         await pub.publish([envelope(originals["existing_event.json"], Side.EU), envelope(edited, Side.EU)])
     replayed = (await decisions(ledger_url, len(names) + 3))[-2:]
     assert [(r.decision, r.rule) for r in replayed] == [("duplicate", "older-version"), ("duplicate", "same-version")]
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter()
+    assert await push_misp(settings, nato, Side.NATO) == Counter()
     assert json.dumps(nato.state.events, sort_keys=True) == before
 
 
@@ -147,7 +142,6 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     eu, nato = misp_servers(), misp_servers()
     settings = hub_settings(broker.bootstrap, tmp_path, Side.EU)
     nato_settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
-    eu_api = client(eu)
     red = _event("11111111-1111-4111-8111-111111111111", 1000, ["tlp:red"])
     org_only = _event("22222222-2222-4222-8222-222222222222", 1000, ["tlp:green"], distribution="0")
     group = {"name": "EU only", "SharingGroupOrg": [{"Organisation": {"name": "CERT-EU", "uuid": "e0"}}]}
@@ -156,10 +150,10 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     mixed["Attribute"][1]["Tag"] = [{"name": "tlp:red"}]
     mixed["Tag"].append({"name": "cert-eu:internal", "local": 1})
     for e in (red, org_only, eu_group, mixed):
-        eu_api.put(e)
+        eu.state.add({"Event": e})
     start_worker()
 
-    assert await pull_misp(settings, eu_api, Side.EU) == 4
+    assert await pull_misp(settings, eu, Side.EU) == 4
     records = {r.source_id: r for r in await decisions(ledger_url, 4)}
     assert (records[red["uuid"]].decision, records[red["uuid"]].rule) == ("withheld", "tlp-red")
     assert records[org_only["uuid"]].rule == "misp-distribution-0"
@@ -168,13 +162,63 @@ async def test_withheld_stripped_and_echo_over_rest(broker, ledger_url, start_wo
     assert records[mixed["uuid"]].decision == "delivered"
     assert f"stripped 1: attribute {stripped} (tlp-red)" in records[mixed["uuid"]].reason
     await inbox_holds(broker.bootstrap, "NATO", 1)
-    assert await push_misp(settings, client(nato), Side.NATO) == Counter(added=1)
+    assert await push_misp(settings, nato, Side.NATO) == Counter(added=1)
     held = nato.state.events[mixed["uuid"]]
     assert [a["uuid"] for a in held["Attribute"]] == [mixed["Attribute"][0]["uuid"], mixed["Attribute"][2]["uuid"]]
     assert [t["name"] for t in held["Tag"]] == ["tlp:green", "PAP:GREEN"]  # the local tag stayed home
 
     # The NATO side's source pulls what the hub delivered: recognised, not sent back.
-    assert await pull_misp(nato_settings, client(nato), Side.NATO) == 1
+    assert await pull_misp(nato_settings, nato, Side.NATO) == 1
     echo = (await decisions(ledger_url, 5))[-1]
     assert (echo.source_id, echo.decision, echo.rule) == (mixed["uuid"], "duplicate", "echo")
     assert await read_topic(broker.bootstrap, "eu.inbox", 1, timeout=3) == []
+
+
+async def test_a_sink_counts_only_what_the_destination_shows_and_lists_the_rest(broker, misp_servers, tmp_path):
+    """`{}`, another event's JSON and a 307 answered to events/add are refused and listed; the next is applied."""
+    from aiokafka import AIOKafkaProducer
+
+    from hub.ledger import Ledger
+    from hub.ledger.refusals import refusals
+    from tests.connectors.hostile import answer, raw
+
+    nato, elsewhere = misp_servers(), misp_servers()
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
+    sent = [_event(f"5a3c2fcd-8328-42bb-a95e-00000000000{i}", 1000 + i, ["tlp:green"]) for i in range(4)]
+    other = _event("99999999-9999-4999-8999-999999999999", 5000, ["tlp:green"])
+    answers = {
+        sent[0]["uuid"]: answer({}),
+        sent[1]["uuid"]: answer({"Event": other}),
+        sent[2]["uuid"]: raw("", 307, Location=f"{elsewhere.url}events/add"),
+    }
+    nato.state.hostile = lambda m, path, body: (
+        answers.get((body.get("Event") or {}).get("uuid")) if path == "events/add" else None
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    for i, e in enumerate(sent):
+        delivered = {"kind": "misp_event", "origin": "EU", "source_id": e["uuid"], "payload": {"Event": e}}
+        await producer.send_and_wait(
+            "nato.inbox", json.dumps(delivered).encode(), headers=[("hub-sid", f"s{i}".encode())]
+        )
+    await producer.stop()
+
+    assert await push_misp(settings, nato, Side.NATO) == Counter(refused=3, added=1)
+    assert list(nato.state.events) == [sent[3]["uuid"]]
+    assert elsewhere.state.calls == []
+    ledger = Ledger(settings.ledger)
+    listed = {r.submission_id: r for r in refusals(ledger)}
+    ledger.close()
+    assert sorted(listed) == ["s0", "s1", "s2"]
+    assert [listed[s].item for s in ("s0", "s1", "s2")] == [e["uuid"] for e in sent[:3]]
+    assert listed["s0"].reason.endswith(
+        "events/add answered HTTP 200 without the event, and a read-back shows no such event: not applied"
+    )
+    assert listed["s1"].reason.endswith(
+        "events/add answered HTTP 200 without the event, and a read-back shows no such event: not applied"
+    )
+    assert (
+        f"events/add {sent[2]['uuid']} answered HTTP 307, a redirect to {elsewhere.url}events/add"
+        in listed["s2"].reason
+    )
+    assert await push_misp(settings, nato, Side.NATO) == Counter()  # committed: none of them comes back

@@ -68,9 +68,21 @@ async def test_publish_sends_json_lines_array_and_stdin(broker, tmp_path):
     assert out[0].stdout.decode().startswith("published 3 submissions to hub.submitted")
     assert out[2].stdout.decode().startswith("published 1 submission to")
     got = await read_topic(broker.bootstrap, "hub.submitted", 6)
-    assert sorted(r.value for r in got) == sorted(json.dumps(json.loads(i)).encode() for i in items)
+    assert sorted(json.dumps(json.loads(r.value)) for r in got) == sorted(json.dumps(json.loads(i)) for i in items)
+    assert {*items[:3], items[5]} <= {r.value for r in got}  # the bytes given: each item is sent as it was written
     assert all(dict(r.headers)["hub-sid"] for r in got)
     assert all(dict(r.headers)["hub-sig"] for r in got)  # signed with the key file
+
+
+async def test_publish_skips_a_utf8_byte_order_mark(broker, tmp_path):
+    item = mixed(total=1, duplicates=0, updates=0, red=0, malformed_n=0).items[0]
+    key = tmp_path / "key.pem"
+    write_private_key(TEST_KEYS[("EU", "CERT-EU")], key)
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + item)  # as Windows editors save UTF-8
+    env = {"HUB_KAFKA__BOOTSTRAP": broker.bootstrap, "HUB_SIGNING__KEY_FILE": str(key)}
+    done = hub("publish", str(tmp_path / "bom.json"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert [r.value for r in await read_topic(broker.bootstrap, "hub.submitted", 1)] == [item]
 
 
 def test_publish_without_a_broker_is_one_line(tmp_path):

@@ -8,9 +8,10 @@ second deliveries.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -36,11 +37,12 @@ KILL_AFTER = 2 * BATCH_EVENTS  # watermark entries saved before the kill
 
 def watermarked(data_dir: Path) -> int:
     """Events in the feed connector's saved watermark (0 before its first save)."""
-    for path in (data_dir / "connectors").glob("misp-feed-eu-*.json"):
+    for path in (data_dir / "connectors").glob("misp-feed-eu-*.db"):
         try:
-            return len(json.loads(path.read_text())["versions"])
-        except (OSError, ValueError, KeyError):
-            return 0  # caught between the temporary file and its rename: look again
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+                return int(db.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+        except sqlite3.Error:
+            return 0  # created but not set up yet: look again
     return 0
 
 
