@@ -104,6 +104,7 @@ CREATE TABLE IF NOT EXISTS refusals (
 CREATE INDEX IF NOT EXISTS refusals_day ON refusals (day);
 CREATE OR REPLACE FUNCTION refusals_append_only() RETURNS trigger AS $$
 BEGIN RAISE EXCEPTION 'the refusals are append-only'; END; $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS refusals_append_only ON refusals;
 CREATE TRIGGER refusals_append_only BEFORE UPDATE OR DELETE ON refusals
 FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
 """,

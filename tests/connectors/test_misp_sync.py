@@ -178,6 +178,8 @@ async def test_a_sink_counts_only_what_the_destination_shows_and_lists_the_rest(
     """`{}`, another event's JSON and a 307 answered to events/add are refused and listed; the next is applied."""
     from aiokafka import AIOKafkaProducer
 
+    from hub.config.keystore import hub_signer
+    from hub.core.delivery import delivery_headers
     from hub.ledger import Ledger
     from hub.ledger.refusals import refusals
     from tests.connectors.hostile import answer, raw
@@ -194,13 +196,14 @@ async def test_a_sink_counts_only_what_the_destination_shows_and_lists_the_rest(
     nato.state.hostile = lambda m, path, body: (
         answers.get((body.get("Event") or {}).get("uuid")) if path == "events/add" else None
     )
+    hub = hub_signer(settings)  # the deliveries are the hub's: they pass the inbox gate, then meet the liar
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
     await producer.start()
     for i, e in enumerate(sent):
         delivered = {"kind": "misp_event", "origin": "EU", "source_id": e["uuid"], "payload": {"Event": e}}
-        await producer.send_and_wait(
-            "nato.inbox", json.dumps(delivered).encode(), headers=[("hub-sid", f"s{i}".encode())]
-        )
+        value = json.dumps(delivered).encode()
+        headers = [("hub-sid", f"s{i}".encode()), *delivery_headers(hub, "NATO", f"s{i}", value)]
+        await producer.send_and_wait("nato.inbox", value, headers=headers)
     await producer.stop()
 
     assert await push_misp(settings, nato, Side.NATO) == Counter(refused=3, added=1)

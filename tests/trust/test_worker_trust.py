@@ -15,7 +15,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from connectors.misp.client import MispClient
 from hub.config.keystore import load_keyring
 from hub.core.route import SID_HEADER
 from hub.core.signing import KEY_HEADER, SIG_HEADER, Signer
@@ -170,8 +169,7 @@ async def test_only_hub_signed_deliveries_are_applied_by_the_feed_and_rest_sinks
     feed = tmp_path / "nato-feed"
     assert await export_feed(settings, feed, Side.NATO) == Counter(added=3, refused=len(junk))
     with MispServer() as nato:
-        client = MispClient(nato.url, nato.key, retries=3, backoff_s=0.05)
-        assert await push_misp(settings, client, Side.NATO) == Counter(added=3, refused=len(junk))
+        assert await push_misp(settings, nato, Side.NATO) == Counter(added=3, refused=len(junk))
         assert sorted(nato.state.events) == sorted(d["payload"]["Event"]["uuid"] for d in good)
     written = sorted(p.name for p in feed.iterdir())
     assert written == sorted(["manifest.json", *(f"{d['payload']['Event']['uuid']}.json" for d in good)])
