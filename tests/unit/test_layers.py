@@ -18,6 +18,7 @@ PACKAGES = ("hub", "schemas", "connectors")
 LAYERS: dict[str, int] = {
     "hub.errors": 0,
     "hub.settings": 0,
+    "hub.redact": 0,
     "schemas": 1,
     "hub.core": 2,
     "hub.ledger": 3,
