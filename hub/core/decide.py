@@ -25,7 +25,7 @@ from hub.core.policy import ReleasePolicy, release_check
 from hub.core.route import SID_HEADER
 from hub.core.signing import Trust
 from hub.core.tag import machine_tags
-from hub.core.validate import Invalid, Valid, validate
+from hub.core.validate import DEFAULT_LIMITS, Invalid, ItemLimits, Valid, validate
 from schemas.common import Kind
 from schemas.envelope import Envelope, MispEventEnvelope
 
@@ -123,15 +123,17 @@ def admit(item: Submitted, trust: Trust | None) -> Valid | Invalid:
     return admit_all([item], trust)[0]
 
 
-def admit_all(batch: Sequence[Submitted], trust: Trust | None) -> list[Valid | Invalid]:
+def admit_all(
+    batch: Sequence[Submitted], trust: Trust | None, limits: ItemLimits = DEFAULT_LIMITS
+) -> list[Valid | Invalid]:
     """The way in: the signature (when `trust` is given), the envelope, then its claims against the key.
 
     Signatures are checked on the verifying threads while this thread validates the same items.
     """
     if trust is None:
-        return [validate(item.value) for item in batch]
+        return [validate(item.value, limits) for item in batch]
     keys = trust.verify_many([(item.value, item.headers) for item in batch])
-    checked = [validate(item.value) for item in batch]
+    checked = [validate(item.value, limits) for item in batch]
     return [_claims(key, c, trust) for key, c in zip(keys(), checked, strict=True)]
 
 

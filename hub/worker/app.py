@@ -31,6 +31,7 @@ from hub.core.decide import Submitted
 from hub.core.policy import ReleasePolicy
 from hub.core.route import Output, route
 from hub.core.signing import Trust
+from hub.core.validate import ItemLimits
 from hub.kafka.config import faust_arguments
 from hub.ledger import Ledger
 from hub.settings import Settings
@@ -68,6 +69,7 @@ class HubWorker:
         self.ledger = Ledger(settings.ledger)
         self.policy = release_policy(settings)
         self.trust = trust(settings)
+        self.limits = ItemLimits(settings.limits.misp_attributes, settings.limits.misp_objects)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         self.decided = 0
         self._progress = (time.monotonic(), 0)
@@ -91,7 +93,7 @@ class HubWorker:
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
-        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust)
+        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust, self.limits)
         outputs = [
             o
             for item, d in zip(batch, done, strict=True)

@@ -20,7 +20,7 @@ from hub.core.decide import Known, Recorded, Submitted, admit_all, decide_all, l
 from hub.core.decision import Outcome
 from hub.core.policy import ReleasePolicy
 from hub.core.signing import Trust
-from hub.core.validate import Valid, validate
+from hub.core.validate import DEFAULT_LIMITS, ItemLimits, Valid, validate
 from hub.ledger import Ledger, Record
 
 
@@ -39,13 +39,19 @@ def recorded(record: Record) -> Recorded:
 
 
 def decide_batch(
-    ledger: Ledger, batch: Sequence[Submitted], policy: ReleasePolicy, now: datetime, trust: Trust | None = None
+    ledger: Ledger,
+    batch: Sequence[Submitted],
+    policy: ReleasePolicy,
+    now: datetime,
+    trust: Trust | None = None,
+    limits: ItemLimits = DEFAULT_LIMITS,
 ) -> list[Processed]:
     """Decide and record one batch; returns one Processed per submission, in order.
 
-    `trust` checks signatures; the worker always passes it, core tests may leave it out.
+    `trust` checks signatures; the worker always passes it, core tests may leave it out. `limits`
+    bounds what validating one item may cost.
     """
-    checked = admit_all(batch, trust)
+    checked = admit_all(batch, trust, limits)
     keys, hashes = lookups(checked)
     with ledger.transaction():
         done = ledger.decided(item.submission_id for item in batch)
@@ -57,7 +63,7 @@ def decide_batch(
     for item, c in zip(batch, checked, strict=True):
         sid = item.submission_id
         if sid in done:
-            readable = c if isinstance(c, Valid) else validate(item.value)  # the keyring may have changed since
+            readable = c if isinstance(c, Valid) else validate(item.value, limits)  # the keyring may have changed
             result.append(Processed(replayed_outcome(recorded(done[sid]), readable, policy), done[sid], True))
         else:
             result.append(Processed(by_sid[sid], records[sid], sid in sent))  # a second copy is a replay
