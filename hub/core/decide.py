@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hub.core.decision import Decision, Outcome
 from hub.core.dedupe import Seen, dedupe
 from hub.core.keys import RegisteredKey
 from hub.core.misp_release import release_envelope
 from hub.core.policy import ReleasePolicy, release_check
-from hub.core.route import SID_HEADER
+from hub.core.route import SID_HEADER, delivery
 from hub.core.signing import Trust
+from hub.core.sizes import OutputLimits
 from hub.core.tag import machine_tags
 from hub.core.validate import DEFAULT_LIMITS, Invalid, ItemLimits, Valid, validate
 from schemas.common import Kind
@@ -90,7 +91,7 @@ def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelop
 def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
     """The key's dedupe state after `outcome`, or None when it does not change."""
     env = outcome.envelope
-    if env is None or outcome.content_hash is None or outcome.decision is Decision.DUPLICATE:
+    if env is None or outcome.content_hash is None or outcome.decision in (Decision.DUPLICATE, Decision.REJECTED):
         return None
     delivered = outcome.crosses or (prior is not None and prior.delivered)
     return Seen(env.version, outcome.content_hash, env.origin, delivered)
@@ -170,10 +171,30 @@ def lookups(checked: Sequence[Valid | Invalid]) -> tuple[list[str], list[str]]:
     return keys, hashes
 
 
+def sized(outcome: Outcome, sizes: OutputLimits) -> Outcome:
+    """A crossing outcome with its inbox bytes made; rejected (`too-large`) when the inbox cannot take them.
+
+    Decided before the ledger records it, so the ledger never says `delivered` for a message the
+    broker would refuse.
+    """
+    out = delivery(outcome)
+    if out is None:
+        return outcome
+    problem = sizes.problem(out)
+    if problem is None:
+        return replace(outcome, delivered_json=out.value)
+    reason = f"the delivery to {out.topic} would be {problem}; it is not delivered"
+    return replace(outcome, decision=Decision.REJECTED, reason=reason, rule="too-large", tags=())
+
+
 def decide_all(
-    batch: Sequence[Submitted], checked: Sequence[Valid | Invalid], known: Known, policy: ReleasePolicy
+    batch: Sequence[Submitted],
+    checked: Sequence[Valid | Invalid],
+    known: Known,
+    policy: ReleasePolicy,
+    sizes: OutputLimits | None = None,
 ) -> Decided:
-    """Decide every submission of `batch` not already decided, each once, in order."""
+    """Decide every submission of `batch` not already decided, each once, in order; deliveries sized by `sizes`."""
     state, owners = dict(known.state), dict(known.owners)
     decided = Decided([])
     sids: set[str] = set()
@@ -185,6 +206,8 @@ def decide_all(
         prior = state.get(key) if key else None
         owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
         outcome = decide_one(item.submission_id, c, prior, owner, policy)
+        if sizes is not None and outcome.crosses:
+            outcome = sized(outcome, sizes)
         decided.fresh.append(outcome)
         new = next_state(outcome, prior)
         if key and new is not None:

@@ -34,6 +34,7 @@ class Outcome:
     content_hash: str | None = None
     tags: tuple[str, ...] = field(default=())
     hint: tuple[str, str, str] = (UNKNOWN, UNKNOWN, UNKNOWN)  # kind, area, origin read from a rejected item
+    delivered_json: bytes | None = field(default=None, compare=False, repr=False)  # the inbox bytes, once made
 
     @property
     def kind(self) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.core.decision import Decision, Outcome
 
@@ -29,6 +30,13 @@ class Output:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
+    # What must survive when the value is too large to send (submission id, reason, seq): see `fallback`.
+    summary: Mapping[str, object] | None = field(default=None, compare=False)
+
+    @property
+    def submission_id(self) -> str:
+        """The submission this output is about (its `hub-sid` header)."""
+        return next((v.decode("utf-8", "replace") for k, v in self.headers if k == SID_HEADER), "")
 
 
 def _raw_item(raw: bytes) -> dict[str, str]:
@@ -38,17 +46,45 @@ def _raw_item(raw: bytes) -> dict[str, str]:
         return {"item_base64": base64.b64encode(raw).decode("ascii")}
 
 
+def headers_of(outcome: Outcome) -> tuple[tuple[str, bytes], ...]:
+    """The headers of every output of one decision: its submission id and its decision."""
+    return ((SID_HEADER, outcome.submission_id.encode()), (DECISION_HEADER, outcome.decision.value.encode()))
+
+
+def delivery(outcome: Outcome) -> Output | None:
+    """The inbox message of a decision that crosses (the same bytes every time it is asked), else None."""
+    env = outcome.envelope
+    if not outcome.crosses or env is None:
+        return None
+    value = outcome.delivered_json
+    if value is None:
+        delivered = env.model_copy(update={"tags": outcome.tags, "content_hash": outcome.content_hash})
+        value = delivered.model_dump_json().encode()
+    return Output(inbox(env.origin.counterpart.value), env.key.encode(), value, headers_of(outcome))
+
+
 def route(outcome: Outcome, seq: int, record: Mapping[str, object], raw: bytes) -> list[Output]:
     """The messages one decision produces: inbox or rejected topic, and its ledger record (`seq`, as JSON)."""
     sid = outcome.submission_id
-    headers = ((SID_HEADER, sid.encode()), (DECISION_HEADER, outcome.decision.value.encode()))
+    headers = headers_of(outcome)
     out = [Output(DECISIONS, sid.encode(), json.dumps(record).encode(), headers)]
-    env = outcome.envelope
-    if outcome.crosses and env is not None:
-        delivered = env.model_copy(update={"tags": outcome.tags, "content_hash": outcome.content_hash})
-        topic = inbox(env.origin.counterpart.value)
-        out.append(Output(topic, env.key.encode(), delivered.model_dump_json().encode(), headers))
+    delivered = delivery(outcome)
+    if delivered is not None:
+        out.append(delivered)
     elif outcome.decision is Decision.REJECTED:
-        body = {"submission_id": sid, "reason": outcome.reason, "seq": seq, **_raw_item(raw)}
-        out.append(Output(REJECTED, None, json.dumps(body, ensure_ascii=False).encode(), headers))
+        summary = {"submission_id": sid, "reason": outcome.reason, "seq": seq}
+        body = {**summary, **_raw_item(raw)}
+        out.append(Output(REJECTED, None, json.dumps(body, ensure_ascii=False).encode(), headers, summary))
     return out
+
+
+FALLBACK_TEXT_CHARS = 2000  # a fallback's reason and submission id are cut here: it must stay small
+
+
+def fallback(o: Output, problem: str) -> Output:
+    """A bounded stand-in for an output too large to send: what must survive, and the size and hash of the rest."""
+    summary = {k: (v[:FALLBACK_TEXT_CHARS] if isinstance(v, str) else v) for k, v in (o.summary or {}).items()}
+    summary.setdefault("submission_id", o.submission_id[:FALLBACK_TEXT_CHARS])
+    omitted = {"bytes": len(o.value), "sha256": hashlib.sha256(o.value).hexdigest(), "problem": problem}
+    body = {**summary, "omitted": omitted}
+    return Output(o.topic, o.key, json.dumps(body, ensure_ascii=False).encode(), o.headers, o.summary)

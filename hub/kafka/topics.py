@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from typing import Any
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.core.route import DECISIONS, REJECTED, SUBMITTED, inbox
 from hub.kafka.config import client_kwargs
 from hub.kafka.errors import broker_error
 from hub.settings import KafkaSettings
+
+log = logging.getLogger("hub.kafka")
+MAX_MESSAGE_BYTES_CONFIG = "max.message.bytes"
+DESCRIBE_TIMEOUT_MS = 10_000  # an admin request on a loaded broker; the worker starts without the answer after it
 
 
 def hub_topics(k: KafkaSettings) -> list[NewTopic]:
@@ -35,3 +44,32 @@ async def ensure_topics(k: KafkaSettings, bootstrap: str) -> None:
         raise broker_error(f"Kafka at {bootstrap} cannot be used", exc) from exc
     finally:
         await admin.close()
+
+
+async def message_limits(k: KafkaSettings, bootstrap: str, topics: Sequence[str]) -> dict[str, int]:
+    """Each topic's `max.message.bytes` as the broker tells it; topics it does not tell are left out.
+
+    Apache Kafka answers DescribeConfigs; the embedded Tansu broker closes the connection instead
+    (it enforces no such limit), and then the producer's own limit is the only one.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(k, bootstrap), request_timeout_ms=DESCRIBE_TIMEOUT_MS)
+    wanted = [ConfigResource(ConfigResourceType.TOPIC, t, configs={MAX_MESSAGE_BYTES_CONFIG: None}) for t in topics]
+    try:
+        await admin.start()
+        responses = await admin.describe_configs(wanted)
+    except KafkaError as exc:
+        log.info("the broker does not tell its topics' max.message.bytes (%s): the producer's limit applies", exc)
+        return {}
+    finally:
+        await admin.close()
+    return {name: limit for r in responses for name, limit in _limits(r.resources)}
+
+
+def _limits(resources: Sequence[Any]) -> list[tuple[str, int]]:
+    """(topic, max.message.bytes) from a DescribeConfigs response's resources, skipping errors."""
+    found = []
+    for error_code, _message, _type, name, entries, *_ in resources:
+        for entry in entries if error_code == 0 else ():
+            if entry[0] == MAX_MESSAGE_BYTES_CONFIG and str(entry[1]).isdigit():
+                found.append((str(name), int(entry[1])))
+    return found

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -32,7 +32,7 @@ from hub.core.policy import ReleasePolicy
 from hub.core.route import Output, route
 from hub.core.signing import Trust
 from hub.core.validate import ItemLimits
-from hub.kafka.config import faust_arguments
+from hub.kafka.config import faust_arguments, output_limits
 from hub.ledger import Ledger
 from hub.settings import Settings
 from hub.worker.batch import decide_batch
@@ -62,8 +62,11 @@ def trust(settings: Settings) -> Trust:
 class HubWorker:
     """The Faust app and what its engine needs: the ledger, the policy, the trust, the ledger's thread."""
 
-    def __init__(self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = ()) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = (), topic_bytes: Mapping[str, int] = {}
+    ) -> None:
         self.settings = settings
+        self.sizes = output_limits(dict(topic_bytes))  # what the broker said its topics take, or the producer's own
         (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(settings.app_id, **faust_arguments(settings, bootstrap))
         self.ledger = Ledger(settings.ledger)
@@ -78,7 +81,13 @@ class HubWorker:
         # A dependency starts with the app, so its group join overlaps Faust's own start-up (a
         # service added with `app.service` would start after it: 4.3 s to ready instead of 2.0 s).
         engine = BatchEngine(
-            self.decide, settings, bootstrap, on_assigned=self.on_assigned, loop=self.app.loop, beacon=self.app.beacon
+            self.decide,
+            settings,
+            bootstrap,
+            on_assigned=self.on_assigned,
+            sizes=self.sizes,
+            loop=self.app.loop,
+            beacon=self.app.beacon,
         )
         self.app.add_dependency(engine)
         for task in tasks:  # connectors declared in the config run as tasks of this worker
@@ -93,7 +102,7 @@ class HubWorker:
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
-        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust, self.limits)
+        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust, self.limits, self.sizes)
         outputs = [
             o
             for item, d in zip(batch, done, strict=True)

@@ -20,6 +20,7 @@ from hub.core.decide import Known, Recorded, Submitted, admit_all, decide_all, l
 from hub.core.decision import Outcome
 from hub.core.policy import ReleasePolicy
 from hub.core.signing import Trust
+from hub.core.sizes import OutputLimits
 from hub.core.validate import DEFAULT_LIMITS, ItemLimits, Valid, validate
 from hub.ledger import Ledger, Record
 
@@ -45,18 +46,20 @@ def decide_batch(
     now: datetime,
     trust: Trust | None = None,
     limits: ItemLimits = DEFAULT_LIMITS,
+    sizes: OutputLimits | None = None,
 ) -> list[Processed]:
     """Decide and record one batch; returns one Processed per submission, in order.
 
     `trust` checks signatures; the worker always passes it, core tests may leave it out. `limits`
-    bounds what validating one item may cost.
+    bounds what validating one item may cost; `sizes`, when given, how large a delivery may be (one
+    that is too large is decided `rejected`, rule `too-large`, before anything is recorded).
     """
     checked = admit_all(batch, trust, limits)
     keys, hashes = lookups(checked)
     with ledger.transaction():
         done = ledger.decided(item.submission_id for item in batch)
         known = Known(frozenset(done), ledger.seen(keys), ledger.hash_owners(hashes))
-        decided = decide_all(batch, checked, known, policy)
+        decided = decide_all(batch, checked, known, policy, sizes)
         records = {r.submission_id: r for r in ledger.append(decided.fresh, decided.changed, now)}
     by_sid = {o.submission_id: o for o in decided.fresh}
     result, sent = [], set()

@@ -8,8 +8,9 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from hub.core.route import DECISIONS, REJECTED, inbox
 from hub.kafka.broker import EmbeddedBroker
-from hub.kafka.topics import ensure_topics
+from hub.kafka.topics import ensure_topics, message_limits
 from hub.redact import redact
 from hub.settings import Settings
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from hub.worker.app import Task
 
 log = logging.getLogger("hub")
+OUTPUT_TOPICS = (inbox("EU"), inbox("NATO"), REJECTED, DECISIONS)
 
 
 @contextlib.contextmanager
@@ -50,7 +52,8 @@ def run_worker(
         if settings.kafka.embedded:
             on_broker(bootstrap)
         asyncio.run(ensure_topics(settings.kafka, bootstrap))
-        hub = HubWorker(settings, bootstrap, tasks(bootstrap))
+        topic_bytes = asyncio.run(message_limits(settings.kafka, bootstrap, OUTPUT_TOPICS))
+        hub = HubWorker(settings, bootstrap, tasks(bootstrap), topic_bytes)
         log.info("ledger: %s", redact(settings.ledger))
         worker = faust.Worker(hub.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
         try:
