@@ -38,6 +38,7 @@ class Submitted:
     submission_id: str
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()  # the signature travels here (`hub-key`, `hub-sig`)
+    refused: tuple[str, str] | None = None  # (rule, reason) when the worker refused it unread (too large)
 
     @classmethod
     def of(
@@ -46,12 +47,17 @@ class Submitted:
         partition: int,
         offset: int,
         value: bytes | None,
+        refused: tuple[str, str] | None = None,
     ) -> Submitted:
-        """A Kafka record's submission: null header values and a null value read as empty bytes."""
+        """A Kafka record's submission: null header values and a null value read as empty bytes.
+
+        `refused`: (rule, reason) of a record the consumer refused before reading it (a batch that
+        inflates past the ceiling, or one that cannot be read); it is rejected for that alone.
+        """
         pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
         clean = tuple((str(k), bytes(v or b"")) for k, v in pairs)
         raw = value or b""
-        return cls(submission_id(clean, partition, offset, raw), raw, clean)
+        return cls(submission_id(clean, partition, offset, raw), raw, clean, refused)
 
 
 def submission_id(headers: tuple[tuple[str, bytes], ...], partition: int, offset: int, value: bytes) -> str:
@@ -129,8 +135,12 @@ def admit_all(
 ) -> list[Valid | Invalid]:
     """The way in: the signature (when `trust` is given), the envelope, then its claims against the key.
 
-    Signatures are checked on the verifying threads while this thread validates the same items.
+    Signatures are checked on the verifying threads while this thread validates the same items. A
+    submission the worker refused unread is rejected for that, at no further cost.
     """
+    if any(item.refused for item in batch):
+        readable = iter(admit_all([item for item in batch if not item.refused], trust, limits))
+        return [Invalid("", i.refused[1], rule=i.refused[0]) if i.refused else next(readable) for i in batch]
     if trust is None:
         return [validate(item.value, limits) for item in batch]
     keys = trust.verify_many([(item.value, item.headers) for item in batch])

@@ -15,6 +15,9 @@ from hub.settings import KafkaSettings, Settings
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # largest batch on the wire, compressed; Kafka topics need max.message.bytes >= it
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # largest value before compression (aiokafka checks it uncompressed)
+# The most one fetched record batch may inflate to: the largest record with room for its key and
+# headers. A batch beyond it is refused whole before anything inflates it (hub.kafka.guard).
+BATCH_CEILING = MAX_RECORD_BYTES + 1024 * 1024
 COMPRESSION = "zstd"  # a 100,000-attribute MISP event: 22.6 MB of JSON, 3.8 MB on the wire (codec from cramjam)
 PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
 ENGINE_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway

@@ -135,11 +135,9 @@ class BatchEngine(Service):
             await self.crash(exc)
 
     async def _consume(self) -> None:
-        assert self.consumer is not None  # noqa: S101 - set in on_start
-        p = self.settings.pipeline
-        within_ms = int(p.batch_within_s * 1000)
+        within_ms = int(self.settings.pipeline.batch_within_s * 1000)
         while not self.should_stop:
-            fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=p.batch_size)
+            fetched = await self._fetch(within_ms)
             if fetched and not self.should_stop:
                 async with self.in_flight:
                     await self._process(fetched)
@@ -147,9 +145,32 @@ class BatchEngine(Service):
                 async with self.in_flight:  # idle: commit what the last batches left
                     await self._commit()
 
+    async def _fetch(self, within_ms: int) -> dict[TopicPartition, list[Any]]:
+        """One batch: up to `batch_size` records, ending once they hold `limits.batch_bytes` (decompressed).
+
+        Records are taken one at a time, so a batch holds at most the budget plus one record, and
+        aiokafka inflates at most one fetched record batch at a time (each within the guard's ceiling).
+        """
+        assert self.consumer is not None  # noqa: S101 - set in on_start
+        most, budget = self.settings.pipeline.batch_size, self.settings.limits.batch_bytes
+        fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=1)
+        count, held = len(fetched), _held(fetched)
+        while fetched and count < most and held < budget:
+            more = await self.consumer.getmany(timeout_ms=0, max_records=1)
+            if not more:
+                break
+            for tp, records in more.items():
+                fetched.setdefault(tp, []).extend(records)
+            count, held = count + 1, held + _held(more)
+        return fetched
+
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
-        batch = [Submitted.of(r.headers, r.partition, r.offset, r.value) for rs in fetched.values() for r in rs]
+        batch = [
+            Submitted.of(r.headers, r.partition, r.offset, r.value, getattr(r, "refused", None))
+            for rs in fetched.values()
+            for r in rs
+        ]
         outputs = await _retrying("the ledger", LedgerError, lambda: self.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
@@ -226,6 +247,15 @@ class BatchEngine(Service):
             refused = f"refused by the broker ({describe(error)})" if isinstance(error, SIZE_ERRORS) else None
             acks.append(await self._send_one(o, refused))
         await asyncio.gather(*acks)
+
+
+def _held(fetched: dict[TopicPartition, list[Any]]) -> int:
+    """The bytes the fetched records hold: values and headers, as they are once decompressed."""
+    return sum(
+        len(r.value or b"") + len(r.key or b"") + sum(len(k) + len(v or b"") for k, v in r.headers)
+        for records in fetched.values()
+        for r in records
+    )
 
 
 async def _retrying(what: str, errors: type[Exception], attempt: Callable[[], Awaitable[Any]]) -> Any:
