@@ -13,6 +13,7 @@ from hub.core.decision import Decision, Outcome
 SUBMITTED = "hub.submitted"
 REJECTED = "hub.rejected"
 DECISIONS = "hub.decisions"  # the ledger's topic: every decision record, for downstream consumers
+CHECKPOINTS = "hub.checkpoints"  # the ledger's head, signed by the hub every N records or T seconds
 SID_HEADER = "hub-sid"  # the submission id a publisher gives each message
 DECISION_HEADER = "hub-decision"
 

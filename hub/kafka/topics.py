@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from hub.core.route import DECISIONS, REJECTED, SUBMITTED, inbox
+from hub.core.route import CHECKPOINTS, DECISIONS, REJECTED, SUBMITTED, inbox
 from hub.kafka.config import client_kwargs
 from hub.kafka.errors import broker_error
 from hub.settings import KafkaSettings
@@ -25,7 +25,8 @@ def hub_topics(k: KafkaSettings) -> list[NewTopic]:
     rf = k.replication_factor
     keyed = [SUBMITTED, inbox("EU"), inbox("NATO"), DECISIONS]
     topics = [NewTopic(t, num_partitions=k.partitions, replication_factor=rf) for t in keyed]
-    return [*topics, NewTopic(REJECTED, num_partitions=1, replication_factor=rf)]
+    single = [NewTopic(t, num_partitions=1, replication_factor=rf) for t in (REJECTED, CHECKPOINTS)]
+    return [*topics, *single]
 
 
 async def ensure_topics(k: KafkaSettings, bootstrap: str) -> None:

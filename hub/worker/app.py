@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import faust
 
-from hub.config.keystore import load_keyring
+from hub.config.keystore import hub_signer, load_keyring
 from hub.config.policy_file import policy_for
 from hub.core.decide import Submitted
 from hub.core.policy import ReleasePolicy
@@ -36,6 +36,7 @@ from hub.kafka.config import faust_arguments, output_limits
 from hub.ledger import Ledger
 from hub.settings import Settings
 from hub.worker.batch import decide_batch
+from hub.worker.checkpoint import Checkpointer
 from hub.worker.engine import BatchEngine
 from hub.worker.warm import warm_up
 
@@ -73,6 +74,7 @@ class HubWorker:
         self.policy = release_policy(settings)
         self.trust = trust(settings)
         self.limits = ItemLimits(settings.limits.misp_attributes, settings.limits.misp_objects)
+        self.checkpoints = Checkpointer(settings, hub_signer(settings))
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         self.decided = 0
         self._progress = (time.monotonic(), 0)
@@ -90,6 +92,8 @@ class HubWorker:
             beacon=self.app.beacon,
         )
         self.app.add_dependency(engine)
+        self.engine = engine
+        self.app.timer(settings.checkpoints.interval_s)(self._checkpoint_idle)
         for task in tasks:  # connectors declared in the config run as tasks of this worker
             self.app.task(task)
 
@@ -108,7 +112,15 @@ class HubWorker:
             for item, d in zip(batch, done, strict=True)
             for o in route(d.outcome, d.record.seq, d.record.as_json(), item.value)
         ]
-        return outputs, sum(not d.replayed for d in done)
+        checkpoint = self.checkpoints.checkpoint(self.ledger)
+        return outputs + ([checkpoint] if checkpoint else []), sum(not d.replayed for d in done)
+
+    async def _checkpoint_idle(self) -> None:
+        """Sign the head when records came in since the last checkpoint and no batch has signed it for a while."""
+        loop = asyncio.get_running_loop()
+        checkpoint = await loop.run_in_executor(self.db, self.checkpoints.checkpoint, self.ledger)
+        if checkpoint is not None:
+            await self.engine.publish([checkpoint])
 
     async def decide(self, batch: list[Submitted]) -> list[Output]:
         """Decide and record `batch` in the ledger's thread; the outputs to send. Logs progress."""

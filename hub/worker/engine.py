@@ -240,6 +240,14 @@ class BatchEngine(Service):
             failed.set_exception(exc)
             return failed
 
+    async def publish(self, outputs: list[Output]) -> None:
+        """Send outputs made outside a batch (a checkpoint), retrying until the broker acknowledged them."""
+
+        async def attempt() -> None:
+            await asyncio.gather(*await self._send(outputs))
+
+        await _retrying("the broker", KafkaError, attempt)
+
     async def _resend(self, failed: list[tuple[Output, BaseException]]) -> None:
         """Send the failed outputs again; those refused for their size go as their fallback."""
         acks = []
