@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from throughput import PARTITIONS, peak_rss_mib
 
 from hub.core.signing import SignerSet
@@ -60,19 +60,36 @@ async def leg(
 
     tag = f"{seed}-{time.time()}"
     task = asyncio.create_task(collect())
+    attacker = None
+    if bomb is not None:  # another process, as an attacker would be: its compressing does not stall this clock
+        args = [str(bootstrap), str(pairs), str(interval), str(len(bomb) // MIB), tag]
+        attacker = await asyncio.create_subprocess_exec(sys.executable, __file__, "--attack", *args)
+        await asyncio.sleep(1.0)  # its producer is connected before the first good item
     async with Publisher(KafkaSettings(bootstrap=bootstrap, partitions=PARTITIONS), bootstrap) as pub:
         start = time.perf_counter()
         for i, raw in enumerate(goods):
-            await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
-            if bomb is not None:
-                await pub.producer.send("hub.submitted", bomb, headers=[("hub-sid", f"bomb-{i}-{tag}".encode())])
+            await asyncio.sleep(max(0.0, start + (i + 0.5) * interval - time.perf_counter()))
             sid = f"good-{i}-{tag}"
             sent[sid] = time.perf_counter()
             await pub.producer.send("hub.submitted", raw, headers=[("hub-sid", sid.encode()), *signer.headers(raw)])
         await pub.producer.flush()
+    if attacker is not None:
+        await asyncio.wait_for(attacker.wait(), 600)
     await asyncio.wait_for(task, 600)
     await consumer.stop()
     return sorted((arrived[s] - sent[s]) * 1000 for s in sent)
+
+
+async def attack(bootstrap: str, count: int, interval: float, mib: int, tag: str) -> None:
+    """The attacker: `count` unsigned zstd bombs of `mib` MiB, one every `interval` seconds."""
+    bomb = b"A" * (mib * MIB)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd", max_request_size=len(bomb) + MIB)
+    await producer.start()
+    start = time.perf_counter()
+    for i in range(count):
+        await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+        await producer.send("hub.submitted", bomb, headers=[("hub-sid", f"bomb-{i}-{tag}".encode())])
+    await producer.stop()
 
 
 def figures(ms: list[float]) -> dict[str, float]:
@@ -87,7 +104,12 @@ def main() -> None:
     ap.add_argument("--bomb-mib", type=int, default=60, help="what each bomb inflates to")
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between two good items")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--attack", nargs=5, metavar=("BOOTSTRAP", "N", "INTERVAL", "MIB", "TAG"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.attack:
+        bootstrap, n, interval, mib, tag = args.attack
+        asyncio.run(attack(bootstrap, int(n), float(interval), int(mib), tag))
+        return
     results: dict[str, Any] = {"pairs": args.pairs, "bomb_mib": args.bomb_mib, "interval_s": args.interval}
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         data = Path(tmp)
@@ -104,7 +126,8 @@ def main() -> None:
         hostile = asyncio.run(leg(broker.bootstrap, signer, args.pairs, args.interval, bomb, 3))
         results["hostile"] = figures(hostile)
         ledger = Ledger(env["HUB_LEDGER_URL"])
-        rules = [r.rule for r in ledger.records() if r.submission_id.startswith("bomb-")]
+        # a bomb the consumer refused unread keeps no header: its submission id is derived (raw:...)
+        rules = [r.rule for r in ledger.records() if r.submission_id.startswith(("bomb-", "raw:"))]
         ledger.close()
         results["bombs_rejected"] = len(rules)
         results["bomb_rules"] = sorted(set(rules))

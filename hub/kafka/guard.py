@@ -14,6 +14,7 @@ protocol defines it. `tests/kafka/test_guard.py` fails if either moves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -57,14 +58,18 @@ class FetchGuard:
         async def checked(node_id: int, request: Any, **kwargs: Any) -> Any:
             response = await send(node_id, request, **kwargs)
             if getattr(request, "API_KEY", None) == FETCH_API_KEY and response is not None:
-                self.rewrite(response)
+                # Off the event loop: checking a response full of bombs takes a while, and the
+                # consumer's heartbeats must go on meanwhile (a missed one costs a rebalance).
+                for where, why in await asyncio.to_thread(self.rewrite, response):
+                    self._remember(where, why)  # on the loop, where `take` reads them
             return response
 
         client.send = checked
 
-    def rewrite(self, response: Any) -> None:
-        """Replace the response's message sets by their guarded form, recording the refusals."""
+    def rewrite(self, response: Any) -> list[tuple[tuple[str, int, int], tuple[str, str]]]:
+        """Replace the response's message sets by their guarded form; the refusals, by (topic, partition, offset)."""
         topics = []
+        refused = []
         for topic, partitions in response.topics:
             kept = []
             for partition in partitions:
@@ -73,10 +78,11 @@ class FetchGuard:
                     data, refusals = guard(data, self.ceiling)
                     for r in refusals:
                         log.warning("%s[%d] offset %d refused: %s", topic, partition[0], r.offset, r.reason)
-                        self._remember((topic, partition[0], r.offset), (r.rule, r.reason))
+                        refused.append(((topic, partition[0], r.offset), (r.rule, r.reason)))
                 kept.append((*partition[:-1], data))
             topics.append((topic, kept))
         response.topics = topics
+        return refused
 
     def _remember(self, where: tuple[str, int, int], why: tuple[str, str]) -> None:
         self.refused[where] = why
