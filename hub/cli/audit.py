@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from hub.audit.listing import CHOICES, filters, listed, write_csv, write_json
 from hub.audit.verify import parse_anchor, verify
+from hub.cli.core import resolve_bootstrap
 from hub.cli.report import output
 from hub.config.keystore import load_keyring
+from hub.core.route import CHECKPOINTS
 from hub.errors import ConfigError
+from hub.kafka.topics import read_all
 from hub.ledger import Ledger
+from hub.ledger.checkpoints import parse
 from hub.ledger.checkpoints import read as read_checkpoints
 from hub.settings import Settings
 
@@ -35,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="signed checkpoints kept elsewhere (JSON lines, as the worker writes them or hub.checkpoints holds them)",
     )
+    ver.add_argument("--topic", action="store_true", help="also check every checkpoint on the hub.checkpoints topic")
     ver.set_defaults(handler=cmd_verify)
     lst = asub.add_parser("list", help="the records behind a figure, with ids, originator, time, decision, reason")
     for dim, values in CHOICES.items():
@@ -53,6 +59,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     anchor = parse_anchor(args.anchor) if args.anchor else None
     files = [*([settings.checkpoint_file] if settings.checkpoint_file.is_file() else []), *args.checkpoints]
     checkpoints = [c for path in dict.fromkeys(files) for c in read_checkpoints(path)]
+    if args.topic:
+        messages = asyncio.run(read_all(settings.kafka, resolve_bootstrap(settings), CHECKPOINTS))
+        checkpoints += [parse(value, f"{CHECKPOINTS}:{offset}") for offset, value in messages]
     keyring = load_keyring(settings.keyring)
     if checkpoints and not keyring.hub:
         raise ConfigError(f"keyring {settings.keyring} holds no hub key to check the checkpoints with")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.core.route import CHECKPOINTS, DECISIONS, REJECTED, SUBMITTED, inbox
-from hub.kafka.config import client_kwargs
+from hub.errors import BrokerError
+from hub.kafka.config import client_kwargs, consumer_kwargs
 from hub.kafka.errors import broker_error
 from hub.settings import KafkaSettings
 
@@ -73,4 +76,31 @@ def _limits(resources: Sequence[Any]) -> list[tuple[str, int]]:
         for entry in entries if error_code == 0 else ():
             if entry[0] == MAX_MESSAGE_BYTES_CONFIG and str(entry[1]).isdigit():
                 found.append((str(name), int(entry[1])))
+    return found
+
+
+READ_TIMEOUT_S = 30.0  # a whole small topic (checkpoints) is read well within this on a loaded broker
+
+
+async def read_all(k: KafkaSettings, bootstrap: str, topic: str) -> list[tuple[int, bytes]]:
+    """Every message of `topic` as (offset, value), from the start to its end now; BrokerError if unreachable."""
+    consumer = AIOKafkaConsumer(**consumer_kwargs(k, bootstrap, None), consumer_timeout_ms=200)
+    found: list[tuple[int, bytes]] = []
+    try:
+        await consumer.start()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + READ_TIMEOUT_S
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if asyncio.get_running_loop().time() > deadline:
+                raise BrokerError(f"{topic} could not be read to its end within {READ_TIMEOUT_S:.0f} s")
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                found += [(r.offset, r.value or b"") for r in records]
+    except KafkaError as exc:
+        raise broker_error(f"{topic} at {bootstrap} cannot be read", exc) from exc
+    finally:
+        await consumer.stop()
     return found

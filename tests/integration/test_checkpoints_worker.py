@@ -52,4 +52,8 @@ async def test_the_worker_signs_checkpoints_that_verify(
                          timeout=60, check=False)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert f"{len(found)} checkpoints signed by the hub hold (the last: seq 25" in run.stdout
+    both = subprocess.run([sys.executable, "-m", "hub", "audit", "verify", "--topic"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    assert f"{2 * len(found)} checkpoints signed by the hub hold" in both.stdout  # the file's and the topic's
     ledger.close()
