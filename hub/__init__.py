@@ -2,6 +2,7 @@
 
     0  hub/errors.py, hub/settings.py  the one exception root and the one settings object;
        hub/files.py                    bounded reads of the files an operator names
+       hub/redact.py                   credentials hidden in logs and errors
     1  schemas/                        the contracts: pydantic models, JSON Schema, markings
     2  hub/core/                       the pure core: validate, trust, dedupe, policy, MISP rules, tag, route, decide
     3  hub/ledger/, hub/kafka/,        the durable record; Kafka clients, topics, publishing, the embedded

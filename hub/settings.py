@@ -82,6 +82,38 @@ class PipelineSettings(BaseModel):
     batch_within_s: float = Field(0.02, gt=0, le=10, description="Longest wait to fill a batch")
 
 
+MIB = 1024 * 1024
+# A batch's submissions, decompressed, until this many bytes: with the ~5-10x a parsed JSON item
+# takes in memory and the worker's own ~250 MiB, it keeps one worker under 1 GiB; on a 24 GiB,
+# 2-core machine several workers fit beside PostgreSQL and Kafka.
+BATCH_BYTES = 32 * MIB
+
+
+class LimitsSettings(BaseModel):
+    """What one batch and one item may cost the worker: memory per batch, validation work per MISP event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_bytes: int = Field(
+        BATCH_BYTES,
+        ge=MIB,
+        le=4096 * MIB,
+        description="Decompressed bytes of submissions per batch; a batch ends once it holds this many",
+    )
+    misp_attributes: int = Field(150_000, ge=1, le=10_000_000, description="Attributes per MISP event, objects' too")
+    misp_objects: int = Field(20_000, ge=1, le=1_000_000, description="Objects per MISP event")
+
+
+class CheckpointSettings(BaseModel):
+    """Signed checkpoints of the ledger's head: how often, and the append-only file outside the database."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    every: int = Field(1000, ge=1, le=10_000_000, description="Sign the head after this many new records")
+    interval_s: float = Field(60.0, gt=0, le=86_400, description="...or after this many seconds with new records")
+    file: Path | None = Field(None, description="Append-only checkpoint file; default: data_dir/checkpoints.jsonl")
+
+
 class SigningSettings(BaseModel):
     """Signed submissions: the hub's keyring, this client's own key, and whether signatures are required."""
 
@@ -157,6 +189,8 @@ class Settings(BaseSettings):
     ledger_url: str | None = Field(None, description="sqlite:///path or postgresql://...; default: data_dir/ledger.db")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     recipients: dict[str, list[str]] = Field(default_factory=dict, description="Extra names per side (EU, NATO)")
     signing: SigningSettings = Field(default_factory=SigningSettings)
     policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
@@ -176,6 +210,11 @@ class Settings(BaseSettings):
     def keyring(self) -> Path:
         """The keyring file in force."""
         return self.signing.keyring or self.data_dir / "keyring.json"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """The append-only checkpoint file in force."""
+        return self.checkpoints.file or self.data_dir / "checkpoints.jsonl"
 
     @property
     def hub_key_file(self) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, model_validator
 
 from schemas.assessment import Assessment
 from schemas.common import Area, AwareDatetime, Kind, Side
@@ -83,12 +83,13 @@ class MispEventEnvelope(EnvelopeBase):
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_from_event(cls, data: Any) -> Any:
+    def _lift_from_event(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, dict) or "payload" not in data:
             return data
+        payload = data["payload"]
         try:
             event = (
-                data["payload"] if isinstance(data["payload"], MispEvent) else MispEvent.model_validate(data["payload"])
+                payload if isinstance(payload, MispEvent) else MispEvent.model_validate(payload, context=info.context)
             )
         except ValueError:
             return data  # the payload's own error is reported by field validation

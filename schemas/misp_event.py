@@ -7,9 +7,35 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from schemas.misp_fast import ACCEPTED, check_event
+
+# The cost of validating one event grows with its attributes and objects (the fast check, PyMISP,
+# hashing, MISP's per-hop rules). The defaults let the advertised 100,000-attribute event cross with
+# room to spare and refuse the ~270,000 attributes a 58 MiB event holds; the settings can change them.
+MISP_ATTRIBUTES = 150_000
+MISP_OBJECTS = 20_000
+LIMITS_CONTEXT = "misp_limits"  # validation context key: (attributes, objects) per event
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
+def check_size(body: dict[str, Any], limits: tuple[int, int] = (MISP_ATTRIBUTES, MISP_OBJECTS)) -> None:
+    """Raise before any per-attribute work when the event holds more attributes or objects than `limits`."""
+    attributes, objects = limits
+    found = body.get("Object")
+    n_objects = _count(found)
+    if n_objects > objects:
+        raise ValueError(f"Event has {n_objects:,} objects, over the limit of {objects:,} per event")
+    inner = sum(_count(o.get("Attribute")) for o in found if isinstance(o, dict)) if isinstance(found, list) else 0
+    n_attributes = _count(body.get("Attribute")) + inner
+    if n_attributes > attributes:
+        raise ValueError(
+            f"Event has {n_attributes:,} attributes (objects' included), over the limit of {attributes:,} per event"
+        )
 
 
 def _event_body(value: Any) -> dict[str, Any]:
@@ -42,7 +68,7 @@ class MispEvent(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _wrap_and_check(cls, value: Any) -> dict[str, Any]:
+    def _wrap_and_check(cls, value: Any, info: ValidationInfo) -> dict[str, Any]:
         body = _event_body(value)
         for name in ("uuid", "timestamp", "info"):
             if name not in body:
@@ -55,6 +81,7 @@ class MispEvent(BaseModel):
             int(body["timestamp"])
         except (TypeError, ValueError):
             raise ValueError(f"Event.timestamp {body['timestamp']!r} is not a Unix time") from None
+        check_size(body, (info.context or {}).get(LIMITS_CONTEXT, (MISP_ATTRIBUTES, MISP_OBJECTS)))
         _check_with_pymisp(body)
         return {"Event": body}
 

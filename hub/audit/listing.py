@@ -17,6 +17,7 @@ from hub.core.decision import UNKNOWN, Decision
 from hub.errors import InputError
 from hub.ledger import Ledger, Record
 from hub.report.period import parse_day
+from hub.report.spreadsheet import row
 from schemas.common import Area, Kind
 
 FIELDS = (
@@ -76,13 +77,13 @@ def line(r: Record) -> dict[str, Any]:
 
 
 def write_csv(lines: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write the lines as CSV (tags joined by spaces); returns how many."""
-    w = csv.writer(out, lineterminator="\n")
+    """Write the lines as CSV (tags joined by spaces, cells neutralised against formulas); returns how many."""
+    w = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a CR or LF inside a cell is then quoted
     w.writerow(FIELDS)
     n = 0
     for d in lines:
         tags = d["tags"]
-        w.writerow([" ".join(tags) if k == "tags" and tags else ("" if d[k] is None else d[k]) for k in FIELDS])
+        w.writerow(row([" ".join(tags) if k == "tags" and tags else d[k] for k in FIELDS]))
         n += 1
     return n
 

@@ -1,18 +1,33 @@
-"""Verification of the ledger: the hash chain end to end, contiguous sequence numbers, counts equal a recount.
+"""Verification of the ledger: the chain end to end, against the hub's signed checkpoints, and what it derives.
 
-A record edited, deleted or inserted by hand (past the append-only triggers) breaks one of these, and
-`verify` raises ChainBroken naming the first bad record by its seq and submission id. Deleting the
-last records and fixing the counts to match leaves no trace inside the database: an anchor (a
-report's head, `seq:hash`, kept outside) catches that too.
+Checked, naming the first bad record by its seq and submission id (ChainBroken):
+- every record's fields are of their type (a BLOB or a number where text belongs is named, not a
+  traceback), its hash follows from its content and the previous hash, and no seq is missing;
+- every checkpoint given (signed by the hub's own key, kept outside the database) is genuine and its
+  record still has the hash the hub signed: an edit re-hashed to the end of the chain, or records
+  deleted from the end, is caught by any checkpoint signed after the edited record;
+- the dedupe state (`items`, which decides future submissions) equals a recomputation from the records;
+- the live counts equal a recount from the records.
+What it cannot catch: a rewrite of records newer than the last checkpoint (re-hashed, the counts and
+the dedupe state fixed to match), since nothing outside the database vouches for them yet; and a
+rewrite by someone holding the hub's private key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
+from hub.core.keys import Keyring
 from hub.errors import ChainBroken, InputError
 from hub.ledger import GENESIS, CountRow, Ledger, Record
+from hub.ledger.checkpoints import Checkpoint
+
+CROSSING = ("delivered", "updated")
+KEEPS_STATE = ("duplicate", "rejected")  # decisions that leave an item's dedupe state as it was
+_TYPES = {f.name: f.type for f in fields(Record)}
+ItemState = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -22,13 +37,41 @@ class Verified:
     records: int
     head: tuple[int, str]
     count_rows: int
+    checkpoints: int = 0
+    items: int = 0
+
+
+def field_problem(r: Record) -> str | None:
+    """The first field of a record that is not of its type (a BLOB, a number for text...), as a phrase."""
+    for name, kind in _TYPES.items():
+        value = getattr(r, name)
+        expected = int if kind == "int" else str
+        if value is None and "None" in str(kind):
+            continue
+        if not isinstance(value, expected) or isinstance(value, bool):
+            shown = (
+                f"a BLOB of {len(value)} bytes"
+                if isinstance(value, bytes | bytearray | memoryview)
+                else type(value).__name__
+            )
+            return f"field `{name}` holds {shown} where {'a number' if expected is int else 'text'} belongs"
+    return None
+
+
+def _who(r: Record) -> str:
+    sid = r.submission_id if isinstance(r.submission_id, str) else "unreadable"
+    seq = r.seq if isinstance(r.seq, int) else repr(r.seq)[:40]
+    return f"record seq {seq} (submission {sid[:200]})"
 
 
 def check_chain(records: Iterable[Record]) -> tuple[int, str]:
     """Walk `records` in seq order; the head (seq, hash), or ChainBroken at the first bad record."""
     seq, prev = 0, GENESIS
     for r in records:
-        who = f"record seq {r.seq} (submission {r.submission_id})"
+        who = _who(r)
+        malformed = field_problem(r)
+        if malformed is not None:
+            raise ChainBroken(f"{who}: {malformed}; written by hand, not by the hub", seq + 1)
         if r.seq != seq + 1:
             missing = f"seq {seq + 1}" if r.seq == seq + 2 else f"seq {seq + 1} to {r.seq - 1}"
             raise ChainBroken(
@@ -81,11 +124,116 @@ def check_anchor(ledger: Ledger, anchor: tuple[int, str], head_seq: int) -> None
         raise ChainBroken(f"record seq {seq} (submission {found.submission_id}) no longer has the anchor's hash", seq)
 
 
-def verify(ledger: Ledger, anchor: tuple[int, str] | None = None) -> Verified:
-    """Check the whole ledger; Verified, or ChainBroken naming the first problem."""
-    head = check_chain(ledger.records())
+def check_signatures(checkpoints: Sequence[Checkpoint], keyring: Keyring) -> None:
+    """ChainBroken at the first checkpoint the hub's keys did not sign (forged, or from another key)."""
+    for c in checkpoints:
+        problem = c.problem(keyring)
+        if problem is not None:
+            raise ChainBroken(problem, c.seq)
+
+
+def check_checkpoints(checkpoints: Sequence[Checkpoint], hashes: dict[int, str], head_seq: int) -> None:
+    """ChainBroken unless each checkpoint's record is still in the chain with the hash the hub signed."""
+    vouched = 0  # the highest seq a checkpoint still vouches for, to say where a rewrite began
+    for c in sorted(checkpoints, key=lambda c: c.seq):
+        if c.seq > head_seq:
+            raise ChainBroken(
+                f"checkpoint {c.source} signed record seq {c.seq} at {c.at}, but the ledger ends at seq {head_seq}: "
+                "records were deleted from its end",
+                head_seq + 1,
+            )
+        if hashes.get(c.seq) != c.hash:
+            raise ChainBroken(
+                f"record seq {c.seq} no longer has the hash the hub signed at {c.at} (checkpoint {c.source}): the "
+                f"chain was rewritten after seq {vouched} and re-hashed",
+                c.seq,
+            )
+        vouched = c.seq
+
+
+class ItemFold:
+    """The dedupe state recomputed from the records, one record at a time in chain order."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, ItemState] = {}
+        self.by: dict[str, int] = {}  # the seq of the record that set each key's state
+
+    def __call__(self, r: Record) -> None:
+        """Apply one record as the worker did (`hub.core.decide.next_state`)."""
+        if r.source_id is None or r.content_hash is None or r.version is None or r.decision in KEEPS_STATE:
+            return
+        key = f"{r.kind}:{r.source_id}"
+        prior = self.state.get(key)
+        origin = r.direction.split("->")[0]
+        delivered = r.decision in CROSSING or (prior is not None and prior[3] == 1)
+        # The first submitter owns the item; a schema-1 record has none: its side and originator, as the
+        # migration that added owners took them (`hub.ledger.schema`, version 2).
+        owner = prior[4] if prior is not None and prior[4] else (r.submitter or f"{origin}:{r.originator}")
+        self.state[key] = (r.version, r.content_hash, origin, int(delivered), owner)
+        self.by[key] = r.seq
+
+
+def check_items(stored: dict[str, ItemState], fold: ItemFold) -> None:
+    """ChainBroken unless the stored dedupe state equals the one recomputed from the records."""
+    have = {
+        k: (str(v), str(h), str(o), int(d) if isinstance(d, int) else d, w) for k, (v, h, o, d, w) in stored.items()
+    }
+    for key in sorted(set(have) | set(fold.state)):
+        got, want = have.get(key), fold.state.get(key)
+        if got == want:
+            continue
+        if want is None:
+            raise ChainBroken(
+                f"the dedupe state holds {key[:200]}, which no record in the ledger set: its records were deleted, "
+                "or the state was inserted by hand"
+            )
+        behind = f"record seq {fold.by[key]}"
+        if got is None:
+            raise ChainBroken(f"the dedupe state lacks {key}, set by {behind}: deleted by hand", fold.by[key])
+        names = ("version", "content_hash", "origin", "delivered", "owner")
+        diff = next(n for n, a, b in zip(names, got, want, strict=True) if a != b)
+        raise ChainBroken(
+            f"the dedupe state of {key} says {diff} {str(got[names.index(diff)])[:80]!r} but {behind} gives "
+            f"{str(want[names.index(diff)])!r}: the items table was edited",
+            fold.by[key],
+        )
+
+
+def _tap(records: Iterable[Record], wanted: set[int], hashes: dict[int, str], fold: ItemFold) -> Iterable[Record]:
+    """The records, each seen by the dedupe fold and its hash kept if a checkpoint names it, once checked."""
+    for r in records:
+        yield r
+        if r.seq in wanted:
+            hashes[r.seq] = r.hash
+        fold(r)
+
+
+def verify(
+    ledger: Ledger,
+    anchor: tuple[int, str] | None = None,
+    checkpoints: Sequence[Checkpoint] = (),
+    keyring: Keyring | None = None,
+) -> Verified:
+    """Check the whole ledger against the anchor and the checkpoints; Verified, or ChainBroken naming the problem."""
+    if checkpoints:
+        check_signatures(checkpoints, keyring or Keyring({}))
+    mistyped = ledger.mistyped()
+    if mistyped is not None:
+        seq, sid, column, kind = mistyped
+        who = f"record seq {seq if isinstance(seq, int) else repr(seq)[:40]} (submission {str(sid)[:200]})"
+        shown = "a BLOB" if kind == "blob" else f"a value of type {kind}"
+        raise ChainBroken(f"{who}: field `{column}` holds {shown}; written by hand, not by the hub")
+    hashes: dict[int, str] = {}
+    fold = ItemFold()
+    head = check_chain(_tap(ledger.records(), {c.seq for c in checkpoints}, hashes, fold))
+    check_checkpoints(checkpoints, hashes, head[0])
     if anchor is not None:
         check_anchor(ledger, anchor, head[0])
-    live, recount = ledger.counts(), ledger.recount()
+    check_items(ledger.dedupe_state(), fold)
+    try:
+        live = ledger.counts()
+    except (ValueError, TypeError) as exc:
+        raise ChainBroken(f"the counts table holds a malformed value ({exc}): written by hand") from None
+    recount = ledger.recount()
     check_counts(live, recount, head[0])
-    return Verified(records=head[0], head=head, count_rows=len(recount))
+    return Verified(head[0], head, len(recount), len(checkpoints), len(fold.state))

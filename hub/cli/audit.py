@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from hub.audit import refusals
 from hub.audit.listing import CHOICES, filters, listed, write_csv, write_json
 from hub.audit.verify import parse_anchor, verify
+from hub.cli.core import resolve_bootstrap
 from hub.cli.report import output
+from hub.config.keystore import load_keyring
+from hub.core.route import CHECKPOINTS
+from hub.errors import ConfigError
+from hub.kafka.topics import read_all
 from hub.ledger import Ledger
+from hub.ledger.checkpoints import parse
+from hub.ledger.checkpoints import read as read_checkpoints
 from hub.report.period import parse_day
 from hub.settings import Settings
 
@@ -21,10 +29,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     asub = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     ver = asub.add_parser(
         "verify",
-        help="check the hash chain end to end and that the live counts equal a recount",
-        description="Exits 1 naming the first bad record when a record was edited, deleted or inserted by hand.",
+        help="check the hash chain against the hub's signed checkpoints, the dedupe state and the counts",
+        description="Exits 1 naming the first bad record when a record was edited, deleted or inserted by hand. "
+        "Checks every checkpoint in the worker's checkpoint file (checkpoints.file) and in each --checkpoints FILE.",
     )
     ver.add_argument("--anchor", metavar="SEQ:HASH", help="also check that record SEQ still has HASH (from a report)")
+    ver.add_argument(
+        "--checkpoints",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="signed checkpoints kept elsewhere (JSON lines, as the worker writes them or hub.checkpoints holds them)",
+    )
+    ver.add_argument("--topic", action="store_true", help="also check every checkpoint on the hub.checkpoints topic")
     ver.set_defaults(handler=cmd_verify)
     lst = asub.add_parser("list", help="the records behind a figure, with ids, originator, time, decision, reason")
     for dim, values in CHOICES.items():
@@ -54,13 +72,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify the ledger; exit 0 with a summary, or fail naming the first bad record."""
     anchor = parse_anchor(args.anchor) if args.anchor else None
+    files = [*([settings.checkpoint_file] if settings.checkpoint_file.is_file() else []), *args.checkpoints]
+    checkpoints = [c for path in dict.fromkeys(files) for c in read_checkpoints(path)]
+    if args.topic:
+        messages = asyncio.run(read_all(settings.kafka, resolve_bootstrap(settings), CHECKPOINTS))
+        checkpoints += [parse(value, f"{CHECKPOINTS}:{offset}") for offset, value in messages]
+    keyring = load_keyring(settings.keyring)
+    if checkpoints and not keyring.hub:
+        raise ConfigError(f"keyring {settings.keyring} holds no hub key to check the checkpoints with")
     ledger = Ledger(settings.ledger)
     try:
-        result = verify(ledger, anchor)
+        result = verify(ledger, anchor, checkpoints, keyring)
     finally:
         ledger.close()
     seq, digest = result.head
     print(f"ledger verified: {result.records} records chained from seq 1 to {seq}; head {seq}:{digest}")
+    if checkpoints:
+        last = max(checkpoints, key=lambda c: c.seq)
+        print(f"{len(checkpoints)} checkpoints signed by the hub hold (the last: seq {last.seq} at {last.at})")
+    else:
+        print("no signed checkpoint given or found: a rewrite re-hashed to the head cannot be told from the original")
+    print(f"dedupe state equals a recomputation from the records ({result.items} items)")
     print(f"live counts equal a recount from the ledger ({result.count_rows} rows)")
     if anchor is not None:
         print(f"anchor {anchor[0]}:{anchor[1][:12]}... is in the chain")

@@ -16,6 +16,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dash = sub.add_parser("dashboard", help="serve the read-only dashboard (figures, charts, filters, JSON)")
     dash.add_argument("--host", default=LOOPBACK, help=f"address to bind (default {LOOPBACK}: this machine only)")
     dash.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
+    dash.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests addressed to NAME (Host header); loopback names always are (repeat)",
+    )
     dash.set_defaults(handler=cmd_dashboard)
 
 
@@ -23,7 +30,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until interrupted."""
     ledger = Ledger(settings.ledger)
     try:
-        server = Dashboard(ledger, args.host, args.port)
+        server = Dashboard(ledger, args.host, args.port, args.allow_host)
     except OSError as exc:
         ledger.close()
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc

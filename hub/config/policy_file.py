@@ -124,7 +124,36 @@ def parse_policy(text: str, source: str) -> ReleasePolicy:
         where = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"policy {source}: `{where}`: {err['msg'].removeprefix('Value error, ')}") from exc
     recipients = {s: tuple(doc.recipients.get(s, DEFAULT_RECIPIENTS[s])) for s in Side}
-    return ReleasePolicy(recipients, {side: d.rules() for side, d in doc.destination.items()}, source)
+    policy = ReleasePolicy(recipients, {side: d.rules() for side, d in doc.destination.items()}, source)
+    check_names(policy, f"policy {source}")
+    return policy
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def check_names(policy: ReleasePolicy, where: str) -> None:
+    """ConfigError when one name stands for both sides: in `recipients`, or as a sharing-group member.
+
+    Such a name would make an item addressed to one side releasable to the other (NATO recipients
+    that include "EU" let every item marked releasable to the EU cross to NATO).
+    """
+    names = {side: {_norm(n): n for n in (side.value, *policy.recipients.get(side, ()))} for side in Side}
+    for side, rules in policy.destinations.items():
+        for member in rules.misp_sharing_group_members:
+            other = side.counterpart
+            if _norm(member) in names[other]:
+                raise ConfigError(
+                    f"{where}: `destination.{side.value}.misp_sharing_group_members`: {member!r} already names "
+                    f"{other.value} in `recipients`; one name cannot stand for both sides"
+                )
+    both = sorted(set(names[Side.EU]) & set(names[Side.NATO]))
+    if both:
+        shown = ", ".join(repr(names[Side.NATO][n]) for n in both)
+        raise ConfigError(
+            f"{where}: `recipients`: {shown} named for both EU and NATO; one name cannot stand for both sides"
+        )
 
 
 def load_policy(path: Path) -> ReleasePolicy:
@@ -136,4 +165,6 @@ def policy_for(settings: Settings) -> ReleasePolicy:
     """The policy in force: the settings' policy file or the built-in one, plus the settings' extra recipients."""
     policy = load_policy(settings.policy_file) if settings.policy_file else ReleasePolicy()
     names = {side: (*policy.recipients.get(side, ()), *settings.recipients.get(side.value, ())) for side in Side}
-    return ReleasePolicy(names, policy.destinations, policy.source)
+    merged = ReleasePolicy(names, policy.destinations, policy.source)
+    check_names(merged, "the policy with the settings' extra recipients")
+    return merged

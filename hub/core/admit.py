@@ -20,7 +20,7 @@ from functools import cached_property
 from hub.core.keys import RegisteredKey
 from hub.core.route import SID_HEADER
 from hub.core.signing import KEY_HEADER, SIG_HEADER, Trust
-from hub.core.validate import Invalid, Valid, validate
+from hub.core.validate import DEFAULT_LIMITS, Invalid, ItemLimits, Valid, validate
 
 SID_MAX = 128  # a UUID is 36 characters; 128 leaves room for prefixed ids and bounds what is stored and echoed
 # What a publisher may choose as `hub-sid`: letters, digits, `.`, `_` and `-`, starting with a letter or
@@ -40,6 +40,7 @@ class Submitted:
     value: bytes
     headers: Headers = ()  # the signature travels here (`hub-key`, `hub-sig`)
     bad_sid: str | None = field(default=None, compare=False)  # an unsafe `hub-sid` as given (shortened), refused
+    refused: tuple[str, str] | None = field(default=None, compare=False)  # (rule, reason): refused unread
 
     @classmethod
     def of(
@@ -48,16 +49,21 @@ class Submitted:
         partition: int,
         offset: int,
         value: bytes | None,
+        refused: tuple[str, str] | None = None,
     ) -> Submitted:
-        """A Kafka record's submission: null header values and a null value read as empty bytes."""
+        """A Kafka record's submission: null header values and a null value read as empty bytes.
+
+        `refused`: (rule, reason) of a record the consumer refused before reading it (a batch that
+        inflates past the ceiling, or one that cannot be read); it is rejected for that alone.
+        """
         pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
         clean = tuple((str(k), bytes(v or b"")) for k, v in pairs)
         raw = value or b""
         given = next((v for k, v in clean if k == SID_HEADER and v), None)
         if given is not None and is_safe_sid(given):
-            return cls(given.decode("ascii"), raw, clean)
+            return cls(given.decode("ascii"), raw, clean, refused=refused)
         bad = None if given is None else repr(given[:40])
-        return cls(derived_id(partition, offset, raw), raw, clean, bad)
+        return cls(derived_id(partition, offset, raw), raw, clean, bad, refused)
 
     @cached_property
     def digest(self) -> str:
@@ -86,41 +92,47 @@ def message_digest(item: Submitted) -> str:
     return h.hexdigest()
 
 
-def admit(item: Submitted, trust: Trust | None) -> Valid | Invalid:
+def admit(item: Submitted, trust: Trust | None, limits: ItemLimits = DEFAULT_LIMITS) -> Valid | Invalid:
     """The way in for one submission (see `admit_all`)."""
-    return admit_all([item], trust)[0]
+    return admit_all([item], trust, limits)[0]
 
 
-def admit_all(batch: Sequence[Submitted], trust: Trust | None) -> list[Valid | Invalid]:
+def admit_all(
+    batch: Sequence[Submitted], trust: Trust | None, limits: ItemLimits = DEFAULT_LIMITS
+) -> list[Valid | Invalid]:
     """The way in: the submission id, the signature (when `trust` is given), then the envelope and its claims.
 
-    Signatures are checked on the verifying threads, a chunk ahead of this thread, which validates
-    only the items whose signature checked out.
+    A message the consumer refused unread (too large once inflated, unreadable) is rejected for
+    that alone. Signatures are checked on the verifying threads, a chunk ahead of this thread, which
+    validates (within `limits`) only the items whose signature checked out.
     """
     if trust is None:
-        return [_bad_sid(item) or validate(item.value) for item in batch]
+        return [_unread(item) or validate(item.value, limits) for item in batch]
     verdicts = trust.verdicts([(item.value, item.headers) for item in batch])
     out: list[Valid | Invalid] = []
     for item, key in zip(batch, verdicts, strict=True):
-        refused = _bad_sid(item)
+        refused = _unread(item)
         if refused is not None:
             out.append(refused)
         elif isinstance(key, Invalid):
             out.append(key)  # untrusted: refused for its signature, never parsed
         else:
-            out.append(_claims(key, item, trust))
+            out.append(_claims(key, item, trust, limits))
     return out
 
 
-def _bad_sid(item: Submitted) -> Invalid | None:
+def _unread(item: Submitted) -> Invalid | None:
+    """The refusal of a message that is not read at all: refused by the consumer, or an unsafe `hub-sid`."""
+    if item.refused is not None:
+        return Invalid("", item.refused[1], rule=item.refused[0])
     if item.bad_sid is None:
         return None
     problem = f"header `{SID_HEADER}`: {item.bad_sid} is not a submission id; use 1 to {SID_MAX} of A-Z a-z 0-9 . _ -"
     return Invalid("", problem, rule="invalid-sid")
 
 
-def _claims(key: RegisteredKey | None, item: Submitted, trust: Trust) -> Valid | Invalid:
-    checked = validate(item.value)  # only now: its signature checked out (or unsigned items are allowed)
+def _claims(key: RegisteredKey | None, item: Submitted, trust: Trust, limits: ItemLimits) -> Valid | Invalid:
+    checked = validate(item.value, limits)  # only now: its signature checked out (or unsigned items are allowed)
     if key is None or isinstance(checked, Invalid):
         return checked
     return trust.check_claims(checked, key)

@@ -27,8 +27,10 @@ from hub.core.disclosure import open_document
 from hub.core.misp_release import describe, release_envelope
 from hub.core.policy import ReleasePolicy, release_check
 from hub.core.replay import Recorded, reuse_id, sealed
+from hub.core.route import delivery
+from hub.core.sizes import OutputLimits
 from hub.core.tag import machine_tags
-from hub.core.validate import Invalid, Valid, validate
+from hub.core.validate import DEFAULT_LIMITS, Invalid, ItemLimits, Valid, validate
 from schemas.common import Kind
 from schemas.envelope import Envelope, MispEventEnvelope
 
@@ -150,6 +152,22 @@ def lookups(batch: Sequence[Submitted], checked: Sequence[Valid | Invalid]) -> t
     return ids, keys, hashes
 
 
+def sized(outcome: Outcome, sizes: OutputLimits) -> Outcome:
+    """A crossing outcome with its inbox bytes made; rejected (`too-large`) when the inbox cannot take them.
+
+    Decided before the ledger records it, so the ledger never says `delivered` for a message the
+    broker would refuse.
+    """
+    out = delivery(outcome)
+    if out is None:
+        return outcome
+    problem = sizes.problem(out)
+    if problem is None:
+        return replace(outcome, delivered_json=out.value)
+    reason = f"the delivery to {out.topic} would be {problem}; it is not delivered"
+    return replace(outcome, decision=Decision.REJECTED, reason=reason, rule="too-large", tags=())
+
+
 def decide_all(
     batch: Sequence[Submitted],
     checked: Sequence[Valid | Invalid],
@@ -157,8 +175,9 @@ def decide_all(
     policy: ReleasePolicy,
     now: datetime,
     skew: timedelta = FUTURE_SKEW,
+    sizes: OutputLimits | None = None,
 ) -> Decided:
-    """Decide every message of `batch` not already decided, each once, in order."""
+    """Decide every message of `batch` not already decided, each once, in order; deliveries sized by `sizes`."""
     state, owners = dict(known.state), dict(known.owners)
     decided = Decided([])
     recorded: dict[str, Recorded] = dict(known.decided)
@@ -176,6 +195,8 @@ def decide_all(
             prior = state.get(key) if key else None
             owner = owners.get(c.content_hash) if isinstance(c, Valid) else None
             outcome = decide_one(item.submission_id, c, prior, owner, policy, now, skew)
+            if sizes is not None and outcome.crosses:
+                outcome = sized(outcome, sizes)  # too large for its inbox: rejected before anything is recorded
             new = next_state(outcome, prior)
             if key and new is not None:
                 state[key] = decided.changed[key] = new
@@ -223,6 +244,6 @@ def _as_recorded(o: Outcome) -> Recorded:
     )
 
 
-def validated(item: Submitted, checked: Valid | Invalid) -> Valid | Invalid:
+def validated(item: Submitted, checked: Valid | Invalid, limits: ItemLimits = DEFAULT_LIMITS) -> Valid | Invalid:
     """`checked`, or the item validated without its signature: a replay's keyring may have changed since."""
-    return checked if isinstance(checked, Valid) else validate(item.value)
+    return checked if isinstance(checked, Valid) else validate(item.value, limits)

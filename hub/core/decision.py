@@ -38,6 +38,7 @@ class Outcome:
     message_digest: str | None = None  # the message's seal (`hub.core.admit.message_digest`)
     disclosable: bool = False  # a refused item's content may appear on the shared topics (`hub.core.disclosure`)
     public_reason: str | None = None  # the reason as the shared topics give it, when the full one may quote content
+    delivered_json: bytes | None = field(default=None, compare=False, repr=False)  # the inbox bytes, once made
 
     @property
     def kind(self) -> str:

@@ -111,6 +111,39 @@ def _entry(path: str, n: int, entry: object) -> RegisteredKey:
     return RegisteredKey(kid, org, side, public, str(entry.get("created", "")))
 
 
+def _who(key: RegisteredKey) -> str:
+    return f"{key.org} ({key.side.value})"
+
+
+def _one_identity_per_key(source: str, keys: list[RegisteredKey], hub: list[HubKey]) -> None:
+    """ConfigError when one public key is listed twice: under two organisations or sides, or as a hub key too.
+
+    The key id is derived from the public key, so two entries with one id are one key; which
+    identity it speaks for must not depend on which entry is read last.
+    """
+    first: dict[str, tuple[int, RegisteredKey]] = {}
+    for n, key in enumerate(keys, start=1):
+        if key.key_id in first:
+            m, other = first[key.key_id]
+            same = "again" if (other.org, other.side) == (key.org, key.side) else f"for {_who(key)}"
+            raise ConfigError(
+                f"keyring {source}: key {n}: public key {key.key_id} is key {m}'s ({_who(other)}), listed {same}; "
+                "one key speaks for one identity"
+            )
+        first[key.key_id] = (n, key)
+    seen_hub: set[str] = set()
+    for n, hub_key in enumerate(hub, start=1):
+        if hub_key.key_id in first:
+            m, other = first[hub_key.key_id]
+            raise ConfigError(
+                f"keyring {source}: hub key {n}: public key {hub_key.key_id} is also key {m} ({_who(other)}); "
+                "the hub's key cannot be a publisher's"
+            )
+        if hub_key.key_id in seen_hub:
+            raise ConfigError(f"keyring {source}: hub key {n}: public key {hub_key.key_id} is listed twice")
+        seen_hub.add(hub_key.key_id)
+
+
 @dataclass(frozen=True)
 class Keyring:
     """The registered public keys by key id."""
@@ -129,6 +162,7 @@ class Keyring:
         if not isinstance(hub_entries, list):
             raise ConfigError(f'keyring {source}: `hub` must be a list of the hub\'s keys: {{"hub": [...]}}')
         hub = [_hub_entry(source, n, e) for n, e in enumerate(hub_entries, start=1)]
+        _one_identity_per_key(source, found, hub)
         return cls({k.key_id: k for k in found}, {k.key_id: k for k in hub})
 
     def document(self) -> dict[str, list[dict[str, str]]]:
@@ -137,11 +171,19 @@ class Keyring:
         return {"keys": keys, "hub": [k.as_json() for k in sorted(self.hub.values(), key=lambda k: k.key_id)]}
 
     def with_key(self, key: RegisteredKey) -> Keyring:
-        """This keyring with `key` added."""
+        """This keyring with `key` added; ConfigError if the key already speaks for another identity."""
+        known = self.keys.get(key.key_id)
+        if known is not None and (known.org, known.side) != (key.org, key.side):
+            raise ConfigError(f"key {key.key_id} is already registered for {_who(known)}; one key, one identity")
+        if key.key_id in self.hub:
+            raise ConfigError(f"key {key.key_id} is the hub's own key; a publisher cannot share it")
         return Keyring({**self.keys, key.key_id: key}, self.hub)
 
     def with_hub_key(self, key: HubKey) -> Keyring:
-        """This keyring with the hub key `key` added."""
+        """This keyring with the hub key `key` added; ConfigError if a publisher holds the same key."""
+        if key.key_id in self.keys:
+            owner = _who(self.keys[key.key_id])
+            raise ConfigError(f"key {key.key_id} is registered for {owner}; it cannot be the hub's")
         return Keyring(self.keys, {**self.hub, key.key_id: key})
 
     def get(self, kid: str) -> RegisteredKey | None:

@@ -13,13 +13,14 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.core.decision import Decision, Outcome
 
 SUBMITTED = "hub.submitted"
 REJECTED = "hub.rejected"
 DECISIONS = "hub.decisions"  # the ledger's topic: every decision record, for downstream consumers
+CHECKPOINTS = "hub.checkpoints"  # the ledger's head, signed by the hub every N records or T seconds
 SID_HEADER = "hub-sid"  # the submission id a publisher gives each message
 DECISION_HEADER = "hub-decision"
 EXCERPT_BYTES = 64 * 1024  # the most of a rejected item `hub.rejected` carries: enough to see what is wrong
@@ -43,6 +44,13 @@ class Output:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
+    # What must survive when the value is too large to send (submission id, reason, seq): see `fallback`.
+    summary: Mapping[str, object] | None = field(default=None, compare=False)
+
+    @property
+    def submission_id(self) -> str:
+        """The submission this output is about (its `hub-sid` header)."""
+        return next((v.decode("utf-8", "replace") for k, v in self.headers if k == SID_HEADER), "")
 
 
 def excerpt(raw: bytes) -> dict[str, object]:
@@ -88,21 +96,49 @@ def public_record(record: Mapping[str, object], outcome: Outcome) -> dict[str, o
     return shown
 
 
+def headers_of(outcome: Outcome) -> tuple[tuple[str, bytes], ...]:
+    """The headers of every output of one decision: its submission id and its decision."""
+    return ((SID_HEADER, outcome.submission_id.encode()), (DECISION_HEADER, outcome.decision.value.encode()))
+
+
+def delivery(outcome: Outcome, sign: SignDelivery | None = None) -> Output | None:
+    """The inbox message of a decision that crosses (the same bytes every time it is asked), signed; else None."""
+    env = outcome.envelope
+    if not outcome.crosses or env is None:
+        return None
+    value = outcome.delivered_json
+    if value is None:
+        delivered = env.model_copy(update={"tags": outcome.tags, "content_hash": outcome.content_hash})
+        value = delivered.model_dump_json().encode()
+    side = env.origin.counterpart.value
+    signed = tuple(sign(side, outcome.submission_id, value)) if sign is not None else ()
+    return Output(inbox(side), env.key.encode(), value, headers_of(outcome) + signed)
+
+
 def route(
     outcome: Outcome, seq: int, record: Mapping[str, object], raw: bytes, sign: SignDelivery | None = None
 ) -> list[Output]:
     """The messages one decision produces: inbox or rejected topic, and its record (`seq`) for `hub.decisions`."""
     sid = outcome.submission_id
-    headers = ((SID_HEADER, sid.encode()), (DECISION_HEADER, outcome.decision.value.encode()))
+    headers = headers_of(outcome)
     out = [Output(DECISIONS, sid.encode(), json.dumps(public_record(record, outcome)).encode(), headers)]
-    env = outcome.envelope
-    if outcome.crosses and env is not None:
-        delivered = env.model_copy(update={"tags": outcome.tags, "content_hash": outcome.content_hash})
-        side = env.origin.counterpart.value
-        value = delivered.model_dump_json().encode()
-        signed = tuple(sign(side, sid, value)) if sign is not None else ()
-        out.append(Output(inbox(side), env.key.encode(), value, headers + signed))
+    delivered = delivery(outcome, sign)
+    if delivered is not None:
+        out.append(delivered)
     elif outcome.decision is Decision.REJECTED:
-        body = json.dumps(rejected_body(outcome, seq, raw), ensure_ascii=False).encode()
-        out.append(Output(REJECTED, None, body, headers))
+        body = rejected_body(outcome, seq, raw)
+        summary = {k: body[k] for k in ("submission_id", "rule", "reason", "seq", "size")}  # what a fallback keeps
+        out.append(Output(REJECTED, None, json.dumps(body, ensure_ascii=False).encode(), headers, summary))
     return out
+
+
+FALLBACK_TEXT_CHARS = 2000  # a fallback's reason and submission id are cut here: it must stay small
+
+
+def fallback(o: Output, problem: str) -> Output:
+    """A bounded stand-in for an output too large to send: what must survive, and the size and hash of the rest."""
+    summary = {k: (v[:FALLBACK_TEXT_CHARS] if isinstance(v, str) else v) for k, v in (o.summary or {}).items()}
+    summary.setdefault("submission_id", o.submission_id[:FALLBACK_TEXT_CHARS])
+    omitted = {"bytes": len(o.value), "sha256": hashlib.sha256(o.value).hexdigest(), "problem": problem}
+    body = {**summary, "omitted": omitted}
+    return Output(o.topic, o.key, json.dumps(body, ensure_ascii=False).encode(), o.headers, o.summary)

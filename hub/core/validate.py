@@ -14,6 +14,7 @@ from hub.core.decision import UNKNOWN
 from hub.core.tag import unknown_disarm_techniques, unknown_taxonomy_tags
 from schemas.common import Area, Kind, Side
 from schemas.envelope import SUBMISSION, Envelope
+from schemas.misp_event import LIMITS_CONTEXT, MISP_ATTRIBUTES, MISP_OBJECTS
 
 MAX_SUBMISSION_BYTES = 64 * 1024 * 1024  # above the largest chunk-reassembled MISP event we accept
 
@@ -96,14 +97,30 @@ def _first_error(exc: ValidationError) -> Invalid:
     elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
         shown = repr(err["input"])
         msg = f"{shown[:80] + '…' if len(shown) > 80 else shown}: {msg}"
-    more = len(exc.errors()) - 1
+    more = len(lifted or errors) - 1  # the fields lifted from a failed MISP payload are missing too: not news
     return Invalid(".".join(loc), msg + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
 
 
-def validate(raw: bytes) -> Valid | Invalid:
+@dataclass(frozen=True)
+class ItemLimits:
+    """What validating one item may cost: attributes and objects of a MISP event (the settings' `limits`)."""
+
+    misp_attributes: int = MISP_ATTRIBUTES
+    misp_objects: int = MISP_OBJECTS
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The validation context the schemas read these limits from."""
+        return {LIMITS_CONTEXT: (self.misp_attributes, self.misp_objects)}
+
+
+DEFAULT_LIMITS = ItemLimits()
+
+
+def validate(raw: bytes, limits: ItemLimits = DEFAULT_LIMITS) -> Valid | Invalid:
     """Parse and check one submission; never raises."""
     try:
-        result = _validate(raw)
+        result = _validate(raw, limits)
     except Exception as exc:  # noqa: BLE001 - bad input must never stop the hub (DESIGN invariant 5)
         result = Invalid("", f"cannot be checked: {type(exc).__name__}: {str(exc)[:200]}")
     if isinstance(result, Invalid) and len(raw) <= MAX_SUBMISSION_BYTES:
@@ -111,7 +128,7 @@ def validate(raw: bytes) -> Valid | Invalid:
     return result
 
 
-def _validate(raw: bytes) -> Valid | Invalid:
+def _validate(raw: bytes, limits: ItemLimits) -> Valid | Invalid:
     if len(raw) > MAX_SUBMISSION_BYTES:
         return Invalid("", f"submission is {len(raw)} bytes, over the {MAX_SUBMISSION_BYTES} byte limit")
     try:
@@ -122,7 +139,7 @@ def _validate(raw: bytes) -> Valid | Invalid:
     if strict is not None:
         return strict
     try:
-        envelope = SUBMISSION.validate_json(text)
+        envelope = SUBMISSION.validate_json(text, context=limits.context)
     except ValidationError as exc:
         return _first_error(exc)
     except (ValueError, RecursionError) as exc:

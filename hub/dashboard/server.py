@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hub.dashboard import api
+from hub.dashboard.guard import SECURITY_HEADERS, allowed_hosts, host_problem
 from hub.dashboard.page import page
 from hub.errors import HubError, InputError
 from hub.ledger import Ledger
@@ -50,9 +51,12 @@ class Dashboard(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, ledger: Ledger, host: str = LOOPBACK, port: int = DEFAULT_PORT) -> None:
+    def __init__(
+        self, ledger: Ledger, host: str = LOOPBACK, port: int = DEFAULT_PORT, allow_hosts: Sequence[str] = ()
+    ) -> None:
         self.ledger = read_only(ledger)
         self.lock = threading.Lock()
+        self.allowed = allowed_hosts(allow_hosts)
         super().__init__((host, port), Handler)
 
     @property
@@ -77,8 +81,16 @@ class Handler(BaseHTTPRequestHandler):
     server: Dashboard
     server_version = "exchange-hub-dashboard"
 
+    def _host_refused(self) -> bool:
+        problem = host_problem(self.headers.get("Host"), self.server.allowed)
+        if problem is not None:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": problem})
+        return problem is not None
+
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         """Serve the page or an endpoint."""
+        if self._host_refused():
+            return
         parts = urlsplit(self.path)
         if parts.path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, page().encode(), "text/html; charset=utf-8")
@@ -93,12 +105,16 @@ class Handler(BaseHTTPRequestHandler):
         except HubError as exc:
             log.warning("dashboard request %s failed: %s", self.path, exc)
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
+        except Exception:  # a bug: answer 500 rather than drop the connection, and log it for the operator
+            log.exception("dashboard request %s failed", self.path)
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error; see the dashboard's log"})
         else:
             self._json(HTTPStatus.OK, body)
 
     def do_HEAD(self) -> None:  # noqa: N802 - the name http.server dispatches to
         """Headers of the page only."""
-        self._send(HTTPStatus.OK, b"", "text/html; charset=utf-8")
+        if not self._host_refused():
+            self._send(HTTPStatus.OK, b"", "text/html; charset=utf-8")
 
     def _refuse(self) -> None:
         self._json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "the dashboard is read-only"}, allow="GET, HEAD")
@@ -112,9 +128,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
-                         "style-src 'unsafe-inline'; img-src 'self' data:")  # fmt: skip
+        for name, value in SECURITY_HEADERS:
+            self.send_header(name, value)
         if allow:
             self.send_header("Allow", allow)
         self.end_headers()

@@ -10,16 +10,35 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from hub.core.sizes import OutputLimits
 from hub.settings import KafkaSettings, Settings
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # largest batch on the wire, compressed; Kafka topics need max.message.bytes >= it
 MAX_RECORD_BYTES = 64 * 1024 * 1024  # largest value before compression (aiokafka checks it uncompressed)
+# The most one fetched record batch may inflate to: the largest record with room for its key and
+# headers. A batch beyond it is refused whole before anything inflates it (hub.kafka.guard).
+BATCH_CEILING = MAX_RECORD_BYTES + 1024 * 1024
 COMPRESSION = "zstd"  # a 100,000-attribute MISP event: 22.6 MB of JSON, 3.8 MB on the wire (codec from cramjam)
 PRODUCER_BATCH_BYTES = 1024 * 1024  # one compressed request per partition per batch of outputs, not hundreds
 ENGINE_LINGER_MS = 0  # a batch's outputs are queued without yielding to the sender, so they share requests anyway
 PUBLISHER_LINGER_MS = 5  # batches a publisher's burst together at no visible latency cost
 FETCH_MAX_WAIT_MS = 10  # Tansu holds an empty fetch for the whole wait even when records arrive
 COMMIT_INTERVAL_S = 0.5  # Faust's default too: a crash replays at most ~0.5 s of decided input
+
+
+ZSTD_LEVEL = 3  # aiokafka's zstd level (Kafka's default): the compressed size measured is the one sent
+
+
+def zstd_size(value: bytes) -> int:
+    """`value`'s size once the producer compressed it."""
+    import cramjam
+
+    return len(cramjam.zstd.compress(value, level=ZSTD_LEVEL))
+
+
+def output_limits(topic_bytes: dict[str, int]) -> OutputLimits:
+    """The ceilings of the hub's outputs: the producer's own, and the topics' the broker told."""
+    return OutputLimits(MAX_RECORD_BYTES, dict(topic_bytes), zstd_size)
 
 
 def _ssl_context(k: KafkaSettings) -> ssl.SSLContext | None:

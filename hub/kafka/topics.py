@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from hub.core.route import DECISIONS, REJECTED, SUBMITTED, inbox
-from hub.kafka.config import client_kwargs
+from hub.core.route import CHECKPOINTS, DECISIONS, REJECTED, SUBMITTED, inbox
+from hub.errors import BrokerError
+from hub.kafka.config import client_kwargs, consumer_kwargs
 from hub.kafka.errors import broker_error
 from hub.settings import KafkaSettings
+
+log = logging.getLogger("hub.kafka")
+MAX_MESSAGE_BYTES_CONFIG = "max.message.bytes"
+DESCRIBE_TIMEOUT_MS = 10_000  # an admin request on a loaded broker; the worker starts without the answer after it
 
 
 def hub_topics(k: KafkaSettings) -> list[NewTopic]:
@@ -16,7 +28,8 @@ def hub_topics(k: KafkaSettings) -> list[NewTopic]:
     rf = k.replication_factor
     keyed = [SUBMITTED, inbox("EU"), inbox("NATO"), DECISIONS]
     topics = [NewTopic(t, num_partitions=k.partitions, replication_factor=rf) for t in keyed]
-    return [*topics, NewTopic(REJECTED, num_partitions=1, replication_factor=rf)]
+    single = [NewTopic(t, num_partitions=1, replication_factor=rf) for t in (REJECTED, CHECKPOINTS)]
+    return [*topics, *single]
 
 
 async def ensure_topics(k: KafkaSettings, bootstrap: str) -> None:
@@ -35,3 +48,59 @@ async def ensure_topics(k: KafkaSettings, bootstrap: str) -> None:
         raise broker_error(f"Kafka at {bootstrap} cannot be used", exc) from exc
     finally:
         await admin.close()
+
+
+async def message_limits(k: KafkaSettings, bootstrap: str, topics: Sequence[str]) -> dict[str, int]:
+    """Each topic's `max.message.bytes` as the broker tells it; topics it does not tell are left out.
+
+    Apache Kafka answers DescribeConfigs; the embedded Tansu broker closes the connection instead
+    (it enforces no such limit), and then the producer's own limit is the only one.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(k, bootstrap), request_timeout_ms=DESCRIBE_TIMEOUT_MS)
+    wanted = [ConfigResource(ConfigResourceType.TOPIC, t, configs={MAX_MESSAGE_BYTES_CONFIG: None}) for t in topics]
+    try:
+        await admin.start()
+        responses = await admin.describe_configs(wanted)
+    except KafkaError as exc:
+        log.info("the broker does not tell its topics' max.message.bytes (%s): the producer's limit applies", exc)
+        return {}
+    finally:
+        await admin.close()
+    return {name: limit for r in responses for name, limit in _limits(r.resources)}
+
+
+def _limits(resources: Sequence[Any]) -> list[tuple[str, int]]:
+    """(topic, max.message.bytes) from a DescribeConfigs response's resources, skipping errors."""
+    found = []
+    for error_code, _message, _type, name, entries, *_ in resources:
+        for entry in entries if error_code == 0 else ():
+            if entry[0] == MAX_MESSAGE_BYTES_CONFIG and str(entry[1]).isdigit():
+                found.append((str(name), int(entry[1])))
+    return found
+
+
+READ_TIMEOUT_S = 30.0  # a whole small topic (checkpoints) is read well within this on a loaded broker
+
+
+async def read_all(k: KafkaSettings, bootstrap: str, topic: str) -> list[tuple[int, bytes]]:
+    """Every message of `topic` as (offset, value), from the start to its end now; BrokerError if unreachable."""
+    consumer = AIOKafkaConsumer(**consumer_kwargs(k, bootstrap, None), consumer_timeout_ms=200)
+    found: list[tuple[int, bytes]] = []
+    try:
+        await consumer.start()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + READ_TIMEOUT_S
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if asyncio.get_running_loop().time() > deadline:
+                raise BrokerError(f"{topic} could not be read to its end within {READ_TIMEOUT_S:.0f} s")
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                found += [(r.offset, r.value or b"") for r in records]
+    except KafkaError as exc:
+        raise broker_error(f"{topic} at {bootstrap} cannot be read", exc) from exc
+    finally:
+        await consumer.stop()
+    return found

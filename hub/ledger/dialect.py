@@ -9,10 +9,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from hub.errors import LedgerError
 from hub.ledger.schema import MIGRATIONS, current, upgrade
+from hub.redact import redact
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def connect(url: str) -> tuple[Any, Dialect]:
         return _connect_sqlite(url), SQLITE
     if parsed.scheme in {"postgresql", "postgres"}:
         return _connect_postgres(url), POSTGRES
-    raise LedgerError(f"ledger URL {url!r}: scheme must be sqlite:/// or postgresql://")
+    raise LedgerError(f"ledger URL {redact(url)!r}: scheme must be sqlite:/// or postgresql://")
 
 
 def sqlite_path(url: str) -> Path:
@@ -84,12 +85,14 @@ def _connect_postgres(url: str) -> Any:
             upgrade(conn, "postgresql")
         conn.commit()  # ends the reads' transaction too: an idle connection holds no snapshot
     except psycopg.Error as exc:
-        raise LedgerError(f"cannot open PostgreSQL ledger: {_without_password(str(exc))}") from exc
+        # psycopg quotes the connection string in some errors: no credential form may show.
+        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # one line, as every error
+        raise LedgerError(f"cannot open PostgreSQL ledger {redact(url)}: {redact(why, _password_of(url))}") from exc
     return conn
 
 
-def _without_password(text: str) -> str:
-    """`text` with any `password=...` value hidden (psycopg quotes the connection string in some errors)."""
-    import re
-
-    return re.sub(r"(password=)\S+", r"\1***", text)
+def _password_of(url: str) -> list[str]:
+    """The password a ledger URL carries, if any, so that it is hidden wherever an error repeats it."""
+    parsed = urlparse(url)
+    found = [parsed.password] if parsed.password else []
+    return found + [v for k, vs in parse_qs(parsed.query).items() if k.lower() == "password" for v in vs]

@@ -22,6 +22,7 @@ from hub.ledger.records import COLUMNS, COUNT_KEYS, GENESIS, CountRow, Record, c
 from hub.ledger.schema import ADVISORY_LOCK
 from schemas.common import Side
 
+NULLABLE = ("originator", "source_id", "version", "content_hash")  # columns a rejected item leaves empty
 _IN_CHUNK = 500  # parameters per IN (...) query; well under SQLite's and PostgreSQL's limits
 
 
@@ -102,6 +103,29 @@ class Ledger:
     def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
         """For each content hash already held, the key of an item that has it."""
         return {h: k for k, h in self._in("SELECT key, content_hash FROM items WHERE content_hash IN ({})", hashes)}
+
+    def dedupe_state(self) -> dict[str, tuple[Any, ...]]:
+        """The whole dedupe state as stored: key -> (version, content_hash, origin, delivered, owner), for audits."""
+        sql = "SELECT key, version, content_hash, origin, delivered, owner FROM items"
+        return {r[0]: tuple(r[1:]) for r in self._q(sql)}
+
+    def mistyped(self) -> tuple[Any, Any, str, str] | None:
+        """The first record with a field of the wrong storage type: (seq, submission id, field, type), or None.
+
+        SQLite stores whatever it is given in any column (a BLOB in `reason`, text in `seq`);
+        PostgreSQL's typed columns cannot hold such a value, so there this is always None.
+        """
+        if self.dialect.name != "sqlite":
+            return None
+        wanted = {c: ("integer",) if c == "seq" else ("text", "null") if c in NULLABLE else ("text",) for c in COLUMNS}
+        kinds = ", ".join(f"typeof({c})" for c in COLUMNS)
+        where = " OR ".join(f"typeof({c}) NOT IN ({','.join(repr(t) for t in ts)})" for c, ts in wanted.items())
+        rows = self._q(f"SELECT seq, submission_id, {kinds} FROM ledger WHERE {where} ORDER BY rowid LIMIT 1")
+        if not rows:
+            return None
+        seq, sid, *found = rows[0]
+        column, kind = next((c, k) for c, k in zip(COLUMNS, found, strict=True) if k not in wanted[c])
+        return seq, sid, column, kind
 
     def size(self) -> int:
         """How many decisions the ledger holds."""

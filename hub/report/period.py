@@ -13,6 +13,10 @@ from datetime import date, timedelta
 from hub.errors import InputError
 
 CADENCE_MONTHS = (6, 12)  # progress reports go to both Councils in June and December
+# Days a period may name: the exchanges began in 2016, and a period and the one before it must stay
+# in the calendar (0001-01-01 has no day before it) and small enough to chart month by month.
+FIRST_DAY = date(1990, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,12 @@ def cadence_period(today: date) -> Period:
 def parse_day(text: str, field: str) -> date:
     """A YYYY-MM-DD date from the command line or a query string; InputError naming `field` if not."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"field `{field}`: {text!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(f"field `{field}`: {text} is out of range ({FIRST_DAY} to {LAST_DAY})")
+    return day
 
 
 def resolve(first: str | None, last: str | None, today: date) -> Period:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -34,10 +34,12 @@ from hub.core.delivery import delivery_headers
 from hub.core.policy import ReleasePolicy
 from hub.core.route import Output, route
 from hub.core.signing import Trust
-from hub.kafka.config import faust_arguments
+from hub.core.validate import ItemLimits
+from hub.kafka.config import faust_arguments, output_limits
 from hub.ledger import Ledger
 from hub.settings import Settings
 from hub.worker.batch import decide_batch
+from hub.worker.checkpoint import Checkpointer
 from hub.worker.engine import BatchEngine
 from hub.worker.warm import warm_up
 
@@ -64,8 +66,11 @@ def trust(settings: Settings) -> Trust:
 class HubWorker:
     """The Faust app and what its engine needs: ledger, policy, trust, the hub's key, the ledger's thread."""
 
-    def __init__(self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = ()) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = (), topic_bytes: Mapping[str, int] = {}
+    ) -> None:
         self.settings = settings
+        self.sizes = output_limits(dict(topic_bytes))  # what the broker said its topics take, or the producer's own
         (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(settings.app_id, **faust_arguments(settings, bootstrap))
         self.ledger = Ledger(settings.ledger)
@@ -74,6 +79,8 @@ class HubWorker:
         self.sign = partial(delivery_headers, self.hub)
         self.trust = trust(settings)
         self.skew = timedelta(seconds=settings.pipeline.future_skew_s)
+        self.limits = ItemLimits(settings.limits.misp_attributes, settings.limits.misp_objects)
+        self.checkpoints = Checkpointer(settings, self.hub)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         self.decided = 0
         self._progress = (time.monotonic(), 0)
@@ -82,9 +89,17 @@ class HubWorker:
         # A dependency starts with the app, so its group join overlaps Faust's own start-up (a
         # service added with `app.service` would start after it: 4.3 s to ready instead of 2.0 s).
         engine = BatchEngine(
-            self.decide, settings, bootstrap, on_assigned=self.on_assigned, loop=self.app.loop, beacon=self.app.beacon
+            self.decide,
+            settings,
+            bootstrap,
+            on_assigned=self.on_assigned,
+            sizes=self.sizes,
+            loop=self.app.loop,
+            beacon=self.app.beacon,
         )
         self.app.add_dependency(engine)
+        self.engine = engine
+        self.app.timer(settings.checkpoints.interval_s)(self._checkpoint_idle)
         for task in tasks:  # connectors declared in the config run as tasks of this worker
             self.app.task(task)
 
@@ -97,13 +112,22 @@ class HubWorker:
             self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
-        done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust, self.skew)
+        now = datetime.now(UTC)
+        done = decide_batch(self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes)
         outputs = [
             o
             for item, d in zip(batch, done, strict=True)
             for o in route(d.outcome, d.record.seq, d.record.as_json(), item.value, self.sign)
         ]
-        return outputs, sum(not d.replayed for d in done)
+        checkpoint = self.checkpoints.checkpoint(self.ledger)
+        return outputs + ([checkpoint] if checkpoint else []), sum(not d.replayed for d in done)
+
+    async def _checkpoint_idle(self) -> None:
+        """Sign the head when records came in since the last checkpoint and no batch has signed it for a while."""
+        loop = asyncio.get_running_loop()
+        checkpoint = await loop.run_in_executor(self.db, self.checkpoints.checkpoint, self.ledger)
+        if checkpoint is not None:
+            await self.engine.publish([checkpoint])
 
     async def decide(self, batch: list[Submitted]) -> list[Output]:
         """Decide and record `batch` in the ledger's thread; the outputs to send. Logs progress."""

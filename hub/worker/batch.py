@@ -32,6 +32,8 @@ from hub.core.decision import Outcome
 from hub.core.dedupe import FUTURE_SKEW
 from hub.core.policy import ReleasePolicy
 from hub.core.signing import Trust
+from hub.core.sizes import OutputLimits
+from hub.core.validate import DEFAULT_LIMITS, ItemLimits
 from hub.ledger import Ledger, Record
 
 
@@ -65,24 +67,28 @@ def decide_batch(
     now: datetime,
     trust: Trust | None = None,
     skew: timedelta = FUTURE_SKEW,
+    limits: ItemLimits = DEFAULT_LIMITS,
+    sizes: OutputLimits | None = None,
 ) -> list[Processed]:
     """Decide and record one batch; returns one Processed per message, in order.
 
-    `trust` checks signatures; the worker always passes it, core tests may leave it out.
+    `trust` checks signatures; the worker always passes it, core tests may leave it out. `limits`
+    bounds what validating one item may cost; `sizes`, when given, how large a delivery may be (one
+    that is too large is decided `rejected`, rule `too-large`, before anything is recorded).
     """
-    checked = admit_all(batch, trust)
+    checked = admit_all(batch, trust, limits)
     ids, keys, hashes = lookups(batch, checked)
     with ledger.transaction():
         done = ledger.decided(ids)
         known = Known({sid: recorded(r) for sid, r in done.items()}, ledger.seen(keys), ledger.hash_owners(hashes))
-        decided = decide_all(batch, checked, known, policy, now, skew)
+        decided = decide_all(batch, checked, known, policy, now, skew, sizes)
         records = {r.submission_id: r for r in ledger.append(decided.fresh, decided.changed, now)}
     fresh = {o.submission_id: o for o in decided.fresh}
     result = []
     for item, c, record_id, replayed in zip(batch, checked, decided.record_ids, decided.replayed, strict=True):
         if record_id in done:  # decided in an earlier run
             before = recorded(done[record_id])
-            readable = validated(item, c) if before.crossed or before.rule in OWNER_RULES else c
+            readable = validated(item, c, limits) if before.crossed or before.rule in OWNER_RULES else c
             outcome = replayed_outcome(before, readable, policy, item.value)
             result.append(Processed(outcome, done[record_id], True))
         else:

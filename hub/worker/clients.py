@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
-from hub.kafka.config import ENGINE_LINGER_MS, FETCH_MAX_WAIT_MS, consumer_kwargs, producer_kwargs
+from hub.kafka.config import BATCH_CEILING, ENGINE_LINGER_MS, FETCH_MAX_WAIT_MS, consumer_kwargs, producer_kwargs
+from hub.kafka.guard import GuardedConsumer
 from hub.settings import Settings
 
 
@@ -79,16 +80,16 @@ class KafkaClients:
         self.bootstrap = bootstrap
 
     def consumer(self) -> Consumer:
-        """aiokafka's consumer in group `<app_id>.batch`, reading up to a batch per call."""
+        """aiokafka's consumer in group `<app_id>.batch`, reading up to a batch per call, its fetches guarded."""
         s = self.settings
         kwargs = consumer_kwargs(s.kafka, self.bootstrap, f"{s.app_id}.batch")
-        consumer: Consumer = AIOKafkaConsumer(
+        consumer = AIOKafkaConsumer(
             **kwargs,
             client_id=f"{s.app_id}-batch",
             max_poll_records=s.pipeline.batch_size,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
-        return consumer
+        return GuardedConsumer(consumer, BATCH_CEILING)  # no fetched batch inflates past the ceiling
 
     def producer(self) -> Producer:
         """aiokafka's producer for outputs: acks from all replicas, zstd, no linger."""

@@ -12,6 +12,12 @@ twice.
 Invariant: an offset is committed only after its batch's decisions are in the ledger (`decide`
 returned) and the broker acknowledged every one of its outputs.
 
+Outputs are bounded: each is sized before it is queued (`OutputLimits`); one that is too large, or
+that the broker refuses for its size, is replaced by a bounded fallback (what must survive, with
+the size and SHA-256 of the rest) instead of crashing the engine on every replay. Deliveries are
+sized before the ledger records them (`hub.core.decide.sized`), so an inbox refusal can only come
+from a topic limit lowered while the worker runs: it is retried, loudly, never skipped.
+
 It reaches Kafka only through the `Consumer` and `Producer` protocols (`hub.worker.clients`):
 aiokafka's clients in production, an in-memory pair in tests. It runs as a service the Faust app
 depends on, in its own consumer group `<app_id>.batch`.
@@ -31,11 +37,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from mode import Service
 
 from hub.core.decide import Submitted
-from hub.core.route import SUBMITTED, Output
+from hub.core.route import SUBMITTED, Output, fallback
+from hub.core.sizes import OutputLimits
 from hub.errors import LedgerError
 from hub.kafka.config import COMMIT_INTERVAL_S
 from hub.kafka.errors import describe
@@ -47,6 +60,7 @@ log = logging.getLogger("hub.worker")
 STILL_FAILING_S = 300.0  # after this long, each retry is logged as an error, not a warning
 Decide = Callable[[list[Submitted]], Awaitable[list[Output]]]
 OnAssigned = Callable[[list[int]], None]
+SIZE_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError)  # the producer's or the broker's "too large"
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
@@ -73,10 +87,12 @@ class BatchEngine(Service):
         bootstrap: str,
         on_assigned: OnAssigned = lambda _: None,
         clients: Clients | None = None,
+        sizes: OutputLimits | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.decide = decide
+        self.sizes = sizes
         self.settings = settings
         self.on_assigned = on_assigned
         self.clients = clients or KafkaClients(settings, bootstrap)
@@ -119,11 +135,9 @@ class BatchEngine(Service):
             await self.crash(exc)
 
     async def _consume(self) -> None:
-        assert self.consumer is not None  # noqa: S101 - set in on_start
-        p = self.settings.pipeline
-        within_ms = int(p.batch_within_s * 1000)
+        within_ms = int(self.settings.pipeline.batch_within_s * 1000)
         while not self.should_stop:
-            fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=p.batch_size)
+            fetched = await self._fetch(within_ms)
             if fetched and not self.should_stop:
                 async with self.in_flight:
                     await self._process(fetched)
@@ -131,9 +145,32 @@ class BatchEngine(Service):
                 async with self.in_flight:  # idle: commit what the last batches left
                     await self._commit()
 
+    async def _fetch(self, within_ms: int) -> dict[TopicPartition, list[Any]]:
+        """One batch: up to `batch_size` records, ending once they hold `limits.batch_bytes` (decompressed).
+
+        Records are taken one at a time, so a batch holds at most the budget plus one record, and
+        aiokafka inflates at most one fetched record batch at a time (each within the guard's ceiling).
+        """
+        assert self.consumer is not None  # noqa: S101 - set in on_start
+        most, budget = self.settings.pipeline.batch_size, self.settings.limits.batch_bytes
+        fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=1)
+        count, held = len(fetched), _held(fetched)
+        while fetched and count < most and held < budget:
+            more = await self.consumer.getmany(timeout_ms=0, max_records=1)
+            if not more:
+                break
+            for tp, records in more.items():
+                fetched.setdefault(tp, []).extend(records)
+            count, held = count + 1, held + _held(more)
+        return fetched
+
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
-        batch = [Submitted.of(r.headers, r.partition, r.offset, r.value) for rs in fetched.values() for r in rs]
+        batch = [
+            Submitted.of(r.headers, r.partition, r.offset, r.value, getattr(r, "refused", None))
+            for rs in fetched.values()
+            for r in rs
+        ]
         outputs = await _retrying("the ledger", LedgerError, lambda: self.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
@@ -148,12 +185,15 @@ class BatchEngine(Service):
         acks: list[asyncio.Future[Any]],
         offsets: dict[TopicPartition, int],
     ) -> None:
-        """Wait for a batch's acknowledgements (re-sending on failure), then commit after the batch before it."""
-        try:
-            await asyncio.gather(*acks)
-        except KafkaError as exc:
-            log.warning("the broker failed an output (%s); sending the batch's outputs again", describe(exc))
-            await _retrying("the broker", KafkaError, lambda: self._delivered(outputs))
+        """Wait for a batch's acknowledgements (re-sending what failed), then commit after the batch before it."""
+        results = await asyncio.gather(*acks, return_exceptions=True)
+        failed = [(o, r) for o, r in zip(outputs, results, strict=True) if isinstance(r, BaseException)]
+        for _, error in failed:
+            if not isinstance(error, KafkaError):
+                raise error  # a bug, not the broker: the engine stops loudly
+        if failed:
+            log.warning("the broker failed %d output(s) (%s); sending them again", len(failed), describe(failed[0][1]))
+            await _retrying("the broker", KafkaError, lambda: self._resend(failed))
         if previous is not None:
             await previous  # offsets advance in batch order
         self._acked.update(offsets)
@@ -174,11 +214,56 @@ class BatchEngine(Service):
 
     async def _send(self, outputs: list[Output]) -> list[asyncio.Future[Any]]:
         """Queue `outputs` on the producer; the futures of their acknowledgements."""
-        assert self.producer is not None  # noqa: S101 - set in on_start
-        return [await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers)) for o in outputs]
+        return [await self._send_one(o) for o in outputs]
 
-    async def _delivered(self, outputs: list[Output]) -> None:
-        await asyncio.gather(*await self._send(outputs))
+    async def _send_one(self, o: Output, refused: str | None = None) -> asyncio.Future[Any]:
+        """Queue one output; one too large (or `refused` by the broker for its size) goes as its bounded fallback.
+
+        An inbox delivery is never replaced: it was sized before it was recorded, and the ledger says
+        it was delivered. If it cannot be sent, its future fails and the batch waits, retrying.
+        """
+        assert self.producer is not None  # noqa: S101 - set in on_start
+        problem = refused or (self.sizes.problem(o) if self.sizes is not None else None)
+        if problem is not None and not o.topic.endswith(".inbox"):
+            log.warning(
+                "%s: the output about %s is %s; sent a bounded summary instead", o.topic, o.submission_id, problem
+            )
+            o = fallback(o, problem)
+        elif problem is not None:
+            log.error(
+                "%s refuses the delivery of %s (%s): raise its max.message.bytes", o.topic, o.submission_id, problem
+            )
+        try:
+            return await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers))
+        except SIZE_ERRORS as exc:  # refused before sending: fails like an acknowledgement would
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+
+    async def publish(self, outputs: list[Output]) -> None:
+        """Send outputs made outside a batch (a checkpoint), retrying until the broker acknowledged them."""
+
+        async def attempt() -> None:
+            await asyncio.gather(*await self._send(outputs))
+
+        await _retrying("the broker", KafkaError, attempt)
+
+    async def _resend(self, failed: list[tuple[Output, BaseException]]) -> None:
+        """Send the failed outputs again; those refused for their size go as their fallback."""
+        acks = []
+        for o, error in failed:
+            refused = f"refused by the broker ({describe(error)})" if isinstance(error, SIZE_ERRORS) else None
+            acks.append(await self._send_one(o, refused))
+        await asyncio.gather(*acks)
+
+
+def _held(fetched: dict[TopicPartition, list[Any]]) -> int:
+    """The bytes the fetched records hold: values and headers, as they are once decompressed."""
+    return sum(
+        len(r.value or b"") + len(r.key or b"") + sum(len(k) + len(v or b"") for k, v in r.headers)
+        for records in fetched.values()
+        for r in records
+    )
 
 
 async def _retrying(what: str, errors: type[Exception], attempt: Callable[[], Awaitable[Any]]) -> Any:

@@ -8,14 +8,17 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from hub.core.route import DECISIONS, REJECTED, inbox
 from hub.kafka.broker import EmbeddedBroker
-from hub.kafka.topics import ensure_topics
+from hub.kafka.topics import ensure_topics, message_limits
+from hub.redact import redact
 from hub.settings import Settings
 
 if TYPE_CHECKING:
     from hub.worker.app import Task
 
 log = logging.getLogger("hub")
+OUTPUT_TOPICS = (inbox("EU"), inbox("NATO"), REJECTED, DECISIONS)
 
 
 @contextlib.contextmanager
@@ -49,8 +52,9 @@ def run_worker(
         if settings.kafka.embedded:
             on_broker(bootstrap)
         asyncio.run(ensure_topics(settings.kafka, bootstrap))
-        hub = HubWorker(settings, bootstrap, tasks(bootstrap))
-        log.info("ledger: %s", _redact(settings.ledger))
+        topic_bytes = asyncio.run(message_limits(settings.kafka, bootstrap, OUTPUT_TOPICS))
+        hub = HubWorker(settings, bootstrap, tasks(bootstrap), topic_bytes)
+        log.info("ledger: %s", redact(settings.ledger))
         worker = faust.Worker(hub.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
         try:
             worker.execute_from_commandline()
@@ -61,12 +65,3 @@ def run_worker(
             hub.close()
             if settings.kafka.embedded:
                 on_broker(None)
-
-
-def _redact(url: str) -> str:
-    """`url` without its password, for logs."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from hub.core.decide import next_state
 from hub.core.decision import Decision, Outcome
 from hub.demo.history import envelope
 from hub.ledger import Ledger, Record
@@ -30,7 +31,13 @@ def write(ledger: Ledger, at: str, *outcomes: Outcome) -> list[Record]:
     """Append `outcomes` as decided at `at` (ISO date or time, UTC)."""
     when = datetime.fromisoformat(at if "T" in at else at + "T10:00:00").replace(tzinfo=UTC)
     with ledger.transaction():
-        return ledger.append(list(outcomes), {}, when)
+        state = ledger.seen(o.envelope.key for o in outcomes if o.envelope is not None)
+        changed = {}
+        for o in outcomes:  # the dedupe state the worker would keep, so that `hub audit verify` recomputes it
+            new = next_state(o, state.get(o.envelope.key)) if o.envelope is not None else None
+            if new is not None:
+                state[o.envelope.key] = changed[o.envelope.key] = new
+        return ledger.append(list(outcomes), changed, when)
 
 
 def many(n: int, **kw) -> list[Outcome]:

@@ -76,14 +76,18 @@ def test_deleting_a_record_names_the_missing_seq(ten):
     assert err.value.seq == 3
 
 
-def test_deleting_the_last_record_shows_in_the_counts_and_against_an_anchor(ten):
+def test_deleting_the_last_record_shows_in_the_state_the_counts_and_against_an_anchor(ten):
     url, records = ten
     tamper(url, "DELETE FROM ledger WHERE seq = %s", (10,))
+    with pytest.raises(ChainBroken, match=r"^the dedupe state holds misp_event:.*, which no record in the ledger set: "
+                       r"its records were deleted"):  # fmt: skip
+        run(url)
+    tamper(url, "DELETE FROM items WHERE key = %s", (f"misp_event:{records[9].source_id}",))
     with pytest.raises(ChainBroken, match=r"^live counts for \(2026-06-03, cyber, misp_event, NATO->EU, delivered\) "
                        r"say 2 but the ledger records hold 1: records after seq 9 were deleted"):  # fmt: skip
         run(url)
     tamper(url, "UPDATE counts SET n = 1 WHERE day = '2026-06-03' AND direction = 'NATO->EU'")
-    assert run(url).records == 9  # a careful forger fixed the counts too; only an anchor kept outside tells
+    assert run(url).records == 9  # a careful forger fixed the state and the counts too; only what is kept outside tells
     with pytest.raises(ChainBroken, match=r"^record seq 10 of the anchor is missing: the ledger ends at seq 9$"):
         run(url, anchor=(10, records[9].hash))
 

@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "hub.errors": 0,
     "hub.settings": 0,
     "hub.files": 0,
+    "hub.redact": 0,
     "schemas": 1,
     "hub.core": 2,
     "hub.ledger": 3,
