@@ -15,15 +15,15 @@ def read_items(source: str) -> list[bytes]:
     try:
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
-        raise InputError(f"{source}: cannot read: {exc.strerror}") from exc
+        raise InputError(f"cannot read: {exc.strerror}", item=source) from exc
     text = data.lstrip()
     if not text:
-        raise InputError(f"{source}: empty input, nothing to publish")
+        raise InputError("empty input, nothing to publish", item=source)
     if text[:1] == b"[":
         try:
             items = json.loads(data)
         except ValueError as exc:
-            raise InputError(f"{source}: not valid JSON: {exc}") from exc
+            raise InputError(f"not valid JSON: {exc}", item=source) from exc
         return [json.dumps(item, ensure_ascii=False).encode() for item in items]
     lines = [line for line in data.splitlines() if line.strip()]
     if text[:1] == b"{" and len(lines) > 1 and not _all_objects(lines):
@@ -44,4 +44,4 @@ def check_items(source: str, items: list[bytes]) -> None:
         result = validate(raw)
         if isinstance(result, Invalid):
             where = f"item {number}" if len(items) > 1 else "the item"
-            raise InputError(f"{source}: {where}: {result.reason}")
+            raise InputError(result.problem, field=result.field, item=f"{source}: {where}")

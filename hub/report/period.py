@@ -24,7 +24,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise InputError(f"field `to`: {self.last} is before `from` {self.first}")
+            raise InputError(f"{self.last} is before `from` {self.first}", field="to")
 
     @property
     def days(self) -> int:
@@ -79,7 +79,7 @@ def parse_day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"field `{field}`: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 def resolve(first: str | None, last: str | None, today: date) -> Period:

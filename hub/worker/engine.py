@@ -170,7 +170,7 @@ class BatchEngine(Service):
             assert self.consumer is not None  # noqa: S101 - set in on_start
             await self.consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:  # the group moved on: replayed, not recounted
-            log.warning("offsets not committed (%s): the new owner replays these batches", type(exc).__name__)
+            log.warning("offsets not committed (%s): the new owner replays these batches", describe(exc))
 
     async def _send(self, outputs: list[Output]) -> list[asyncio.Future[Any]]:
         """Queue `outputs` on the producer; the futures of their acknowledgements."""
