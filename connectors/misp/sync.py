@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -83,9 +83,16 @@ async def _apply(sink: Sink, value: bytes | None) -> Applied:
 
 
 async def deliver(
-    sink: Sink, consumer: AIOKafkaConsumer, once: bool = False, progress: Progress | None = None
+    sink: Sink,
+    consumer: AIOKafkaConsumer,
+    once: bool = False,
+    progress: Progress | None = None,
+    on_round: Callable[[], None] | None = None,
 ) -> Counter[str]:
-    """Apply the deliveries of `consumer` to `sink`; with `once`, stop when caught up."""
+    """Apply the deliveries of `consumer` to `sink`; with `once`, stop when caught up.
+
+    `on_round` is called after each round that applied and committed deliveries, or found none.
+    """
     counts: Counter[str] = Counter()
     try:
         await consumer.start()
@@ -101,6 +108,8 @@ async def deliver(
                     progress.update(sum(counts.values()))
             elif once and await _caught_up(consumer):
                 break
+            if on_round is not None:
+                on_round()
     except KafkaError as exc:
         raise broker_error(f"reading {inbox(sink.side.value)}", exc) from exc
     finally:

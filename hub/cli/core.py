@@ -58,13 +58,15 @@ def resolve_bootstrap(settings: Settings) -> str:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted."""
-    from connectors.misp.service import connector_tasks
+    from connectors.misp.service import connector_statuses, connector_tasks
     from hub.worker.runtime import run_worker
 
+    statuses = connector_statuses(settings)
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        tasks=lambda bootstrap: connector_tasks(settings, bootstrap),
+        tasks=lambda bootstrap: connector_tasks(settings, bootstrap, statuses),
+        connectors=statuses,
     )
     return 0
 

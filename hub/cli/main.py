@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hub.cli.logs import configure_logging
 from hub.errors import HubError
 from hub.settings import Settings, load_settings
 
@@ -48,10 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
-        level = "DEBUG" if args.verbose else settings.log_level
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-        for noisy in ("aiokafka", "faust", "mode"):
-            logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+        configure_logging(settings, args.verbose)
         handler: Handler = args.handler
         return handler(args, settings)
     except HubError as exc:

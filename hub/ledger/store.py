@@ -102,6 +102,15 @@ class Ledger:
         """For each content hash already held, the key of an item that has it."""
         return {h: k for k, h in self._in("SELECT key, content_hash FROM items WHERE content_hash IN ({})", hashes)}
 
+    def ping(self) -> None:
+        """Ask the database a trivial question (for readiness); LedgerError if it cannot answer."""
+        try:
+            self._q("SELECT 1")
+            if self.dialect.name != "sqlite":
+                self.conn.rollback()  # leave no transaction open between two pings
+        except self._db_errors as exc:
+            raise LedgerError(f"the ledger does not answer: {exc}") from exc
+
     def size(self) -> int:
         """How many decisions the ledger holds."""
         return int(self._q("SELECT COUNT(*) FROM ledger")[0][0])

@@ -6,8 +6,9 @@
 sends them. Invariant: offsets are committed only after a batch's decisions are committed to the
 ledger and every one of its outputs was acknowledged by the broker, so a crash replays only batches
 decided in its last moments, and the ledger's unique submission ids keep the replay from being
-counted twice. Faust hosts the engine and any extra tasks (the connectors `hub up` runs) and owns
-signals and logging.
+counted twice. Faust hosts the engine, the health endpoints (`hub.worker.health`, when
+`health.port` is set) and any extra tasks (the connectors `hub up` runs) and owns signals.
+It says `ready: processing hub.submitted` once it has its partitions and its warm-up is done.
 
     hub = HubWorker(settings, bootstrap, tasks=[])
     faust.Worker(hub.app, loglevel="INFO").execute_from_commandline()  # until SIGINT or SIGTERM
@@ -19,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import faust
@@ -28,18 +30,25 @@ import faust
 from hub.config.keystore import load_keyring
 from hub.config.policy_file import policy_for
 from hub.core.decide import Submitted
+from hub.core.decision import Outcome
 from hub.core.policy import ReleasePolicy
 from hub.core.route import Output, route
 from hub.core.signing import Trust
+from hub.errors import LedgerError
 from hub.kafka.config import faust_arguments
+from hub.kafka.probe import BrokerProbe
 from hub.ledger import Ledger
 from hub.settings import Settings
-from hub.worker.batch import decide_batch
+from hub.worker.batch import Processed, decide_batch
 from hub.worker.engine import BatchEngine
+from hub.worker.health import HealthService, Readiness
+from hub.worker.metrics import HubMetrics
+from hub.worker.status import ConnectorStatus
 from hub.worker.warm import warm_up
 
 log = logging.getLogger("hub.worker")
 PROGRESS_EVERY_S = 10.0  # how often the worker logs its throughput
+LEDGER_PROBE_TIMEOUT_S = 3.0  # a ping waits behind at most one batch in the ledger's thread (~1 s at worst)
 Task = Callable[[], Awaitable[None]]
 
 
@@ -59,9 +68,15 @@ def trust(settings: Settings) -> Trust:
 
 
 class HubWorker:
-    """The Faust app and what its engine needs: the ledger, the policy, the trust, the ledger's thread."""
+    """The Faust app and what its engine needs: the ledger, the policy, the trust, the ledger's thread, metrics."""
 
-    def __init__(self, settings: Settings, bootstrap: str, tasks: Sequence[Task] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        tasks: Sequence[Task] = (),
+        connectors: Sequence[ConnectorStatus] = (),
+    ) -> None:
         self.settings = settings
         (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.app = faust.App(settings.app_id, **faust_arguments(settings, bootstrap))
@@ -69,40 +84,84 @@ class HubWorker:
         self.policy = release_policy(settings)
         self.trust = trust(settings)
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
+        # Warm up now, in the ledger's thread, while Faust starts and the group forms: the ready line
+        # waits for it, and the first batch queues behind it.
+        self._warm: Future[None] = self.db.submit(warm_up)
         self.decided = 0
         self._progress = (time.monotonic(), 0)
-        self._warmed = False
+        self.metrics = HubMetrics()
+        self.probe = BrokerProbe(settings.kafka, bootstrap)
+        self.readiness = Readiness(self.probe.check, self._ledger_problem)
         log.info("engine: batch (aiokafka getmany; consumer group %s.batch)", settings.app_id)
         # A dependency starts with the app, so its group join overlaps Faust's own start-up (a
         # service added with `app.service` would start after it: 4.3 s to ready instead of 2.0 s).
-        engine = BatchEngine(
-            self.decide, settings, bootstrap, on_assigned=self.on_assigned, loop=self.app.loop, beacon=self.app.beacon
+        self.engine = BatchEngine(
+            self.decide,
+            settings,
+            bootstrap,
+            on_assigned=self.on_assigned,
+            on_batch=lambda _, seconds: self.metrics.batch_seconds.observe(seconds),
+            loop=self.app.loop,
+            beacon=self.app.beacon,
         )
-        self.app.add_dependency(engine)
+        self.metrics.watch(self.engine.lag, connectors)
+        health = settings.health
+        if health.port is not None:  # before the engine, so /readyz answers 503 during the group join
+            registry = self.metrics.registry
+            self.app.add_dependency(
+                HealthService(
+                    health.host, health.port, self.readiness, registry, [self.probe.close], loop=self.app.loop
+                )
+            )
+        self.app.add_dependency(self.engine)
         for task in tasks:  # connectors declared in the config run as tasks of this worker
             self.app.task(task)
 
     def on_assigned(self, partitions: list[int]) -> None:
-        """Partitions of `hub.submitted` arrived: say so (the ready mark) and warm up once."""
-        log.info("ready: processing hub.submitted, partitions %s", partitions)
-        self._progress = (time.monotonic(), self.decided)  # the rate logged counts from here, not from start-up
-        if not self._warmed:  # after the group formed: warming during the join slowed start-up ~1.8 s
-            self._warmed = True
-            self.db.submit(warm_up)  # the first batch queues behind it in the ledger's thread
+        """Partitions of `hub.submitted` arrived: say so (the ready mark) once the warm-up is done."""
+        self.readiness.partitions = partitions
+        if self._warm.done():
+            self._ready()
+        else:
+            loop = asyncio.get_running_loop()
+            self._warm.add_done_callback(lambda _: loop.call_soon_threadsafe(self._ready))
 
-    def _decide(self, batch: list[Submitted]) -> tuple[list[Output], int]:
+    def _ready(self) -> None:
+        self._warm.result()  # a failed warm-up is a broken install: raise it
+        self.readiness.warm = True
+        log.info("ready: processing hub.submitted, partitions %s", self.readiness.partitions)
+        self._progress = (time.monotonic(), self.decided)  # the rate logged counts from here, not from start-up
+
+    async def _ledger_problem(self) -> str | None:
+        """None when the ledger answers in its own thread, else why not (for `/readyz`)."""
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(self.db, self.ledger.ping), LEDGER_PROBE_TIMEOUT_S)
+        except TimeoutError:
+            return f"no answer within {LEDGER_PROBE_TIMEOUT_S:.0f} s"
+        except LedgerError as exc:
+            return str(exc)
+        return None
+
+    def _decide(self, batch: list[Submitted]) -> tuple[list[Output], list[Processed], float]:
+        began = time.monotonic()
         done = decide_batch(self.ledger, batch, self.policy, datetime.now(UTC), self.trust)
+        took = time.monotonic() - began
         outputs = [
             o
             for item, d in zip(batch, done, strict=True)
             for o in route(d.outcome, d.record.seq, d.record.as_json(), item.value)
         ]
-        return outputs, sum(not d.replayed for d in done)
+        return outputs, done, took
 
     async def decide(self, batch: list[Submitted]) -> list[Output]:
-        """Decide and record `batch` in the ledger's thread; the outputs to send. Logs progress."""
-        outputs, fresh = await asyncio.get_running_loop().run_in_executor(self.db, self._decide, batch)
-        self.decided += fresh
+        """Decide and record `batch` in the ledger's thread; the outputs to send. Counts, logs a summary."""
+        outputs, done, took = await asyncio.get_running_loop().run_in_executor(self.db, self._decide, batch)
+        fresh = [d.outcome for d in done if not d.replayed]
+        self.metrics.decided(fresh, len(done) - len(fresh))
+        self.metrics.ledger_seconds.observe(took)
+        self._summary(len(batch), fresh, took)
+        self.decided += len(fresh)
         last, last_count = self._progress
         if time.monotonic() - last >= PROGRESS_EVERY_S:
             log.info(
@@ -110,6 +169,25 @@ class HubWorker:
             )
             self._progress = (time.monotonic(), self.decided)
         return outputs
+
+    def _summary(self, size: int, fresh: list[Outcome], took: float) -> None:
+        """One INFO line per batch: its size, the fresh decisions by kind, the replays, the ledger's time."""
+        tally = Counter(o.decision.value for o in fresh)
+        summary = {
+            "submissions": size,
+            "decided": len(fresh),
+            "replayed": size - len(fresh),
+            "ledger_ms": round(took * 1000, 1),
+        }
+        shown = ", ".join(f"{n} {d}" for d, n in sorted(tally.items())) or "nothing new"
+        log.info(
+            "batch: %d submissions, %s, %d replayed; ledger %.1f ms",
+            size,
+            shown,
+            summary["replayed"],
+            took * 1000,
+            extra={"batch": {**summary, "decisions": dict(tally)}},
+        )
 
     def close(self) -> None:
         """Release the ledger."""

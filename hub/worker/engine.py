@@ -47,6 +47,7 @@ log = logging.getLogger("hub.worker")
 STILL_FAILING_S = 300.0  # after this long, each retry is logged as an error, not a warning
 Decide = Callable[[list[Submitted]], Awaitable[list[Output]]]
 OnAssigned = Callable[[list[int]], None]
+OnBatch = Callable[[int, float], None]  # (records, seconds from the fetch to the last acknowledgement)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
@@ -58,6 +59,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka sh
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.engine.in_flight:  # the batches in flight finish and commit first
             await self.engine.settled()
+            self.engine.positions.clear()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.engine.on_assigned(sorted(tp.partition for tp in assigned))
@@ -73,12 +75,15 @@ class BatchEngine(Service):
         bootstrap: str,
         on_assigned: OnAssigned = lambda _: None,
         clients: Clients | None = None,
+        on_batch: OnBatch = lambda records, seconds: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.decide = decide
         self.settings = settings
         self.on_assigned = on_assigned
+        self.on_batch = on_batch
+        self.positions: dict[TopicPartition, int] = {}  # next offset to read per partition, for the lag
         self.clients = clients or KafkaClients(settings, bootstrap)
         self.in_flight = asyncio.Lock()
         self.consumer: Consumer | None = None
@@ -111,6 +116,17 @@ class BatchEngine(Service):
             await self._finishing
         await self._commit()
 
+    def lag(self) -> dict[int, int]:
+        """Records of each partition read so far that are not read yet: its high watermark minus the position."""
+        if self.consumer is None:
+            return {}
+        lag = {}
+        for tp, position in list(self.positions.items()):
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                lag[tp.partition] = max(0, high - position)
+        return lag
+
     async def _run(self) -> None:
         try:
             await self._consume()
@@ -133,13 +149,16 @@ class BatchEngine(Service):
 
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
+        began = time.monotonic()
         batch = [Submitted.of(r.headers, r.partition, r.offset, r.value) for rs in fetched.values() for r in rs]
         outputs = await _retrying("the ledger", LedgerError, lambda: self.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
+        self.positions.update(offsets)
         if self._finishing is not None and self._finishing.done():
             self._finishing.result()  # raises what the last batch's finish failed with
-        self._finishing = asyncio.ensure_future(self._finish(self._finishing, outputs, acks, offsets))
+        done = self._finish(self._finishing, outputs, acks, offsets, (len(batch), began))
+        self._finishing = asyncio.ensure_future(done)
 
     async def _finish(
         self,
@@ -147,6 +166,7 @@ class BatchEngine(Service):
         outputs: list[Output],
         acks: list[asyncio.Future[Any]],
         offsets: dict[TopicPartition, int],
+        timing: tuple[int, float],
     ) -> None:
         """Wait for a batch's acknowledgements (re-sending on failure), then commit after the batch before it."""
         try:
@@ -154,6 +174,8 @@ class BatchEngine(Service):
         except KafkaError as exc:
             log.warning("the broker failed an output (%s); sending the batch's outputs again", describe(exc))
             await _retrying("the broker", KafkaError, lambda: self._delivered(outputs))
+        records, began = timing
+        self.on_batch(records, time.monotonic() - began)
         if previous is not None:
             await previous  # offsets advance in batch order
         self._acked.update(offsets)

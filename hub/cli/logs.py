@@ -1,0 +1,95 @@
+"""Logging for every `hub` command: text or one JSON object per line, with every configured secret masked.
+
+`HUB_LOG_FORMAT=json` gives one JSON object per line (`ts`, `level`, `logger`, `message`, the
+fields a log call passes in `extra`, and `exc` for a traceback), for log shippers. Whatever the
+format, the secrets the settings hold (the Kafka SASL password, the ledger URL's password, the
+MISP connectors' API keys) are replaced by `***` in every line, also in lines that libraries write:
+the hub never logs them on purpose, and this guards against a library or an error message that would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from hub.settings import Settings
+
+MASK = "***"
+NOISY = ("aiokafka", "faust", "mode")  # their INFO lines are per-connection chatter; WARNING and above stay
+# Attributes every LogRecord has; anything else on a record came from a call's `extra` and is logged as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+MIN_SECRET_LEN = 4  # shorter values would mask ordinary words; a real password or API key is longer
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value the settings hold, longest first (so a secret containing another is masked whole)."""
+    found: list[str] = []
+    k = settings.kafka
+    if k.sasl_password is not None:
+        found.append(k.sasl_password.get_secret_value())
+    password = urlsplit(settings.ledger).password
+    if password:
+        found.append(password)
+    found += [c.key.get_secret_value() for c in settings.connectors if c.key is not None]
+    return sorted({s for s in found if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+
+
+class _Masking:
+    """Replaces each secret, and its JSON-escaped form, by the mask in a formatted line."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        escaped = [json.dumps(s)[1:-1] for s in secrets]
+        self.secrets = sorted({*secrets, *escaped}, key=len, reverse=True)
+
+    def mask(self, line: str) -> str:
+        for secret in self.secrets:
+            if secret in line:
+                line = line.replace(secret, MASK)
+        return line
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: message`, secrets masked."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.masking = _Masking(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.masking.mask(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line, secrets masked."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.masking = _Masking(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        doc.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return self.masking.mask(json.dumps(doc, default=str, ensure_ascii=False))
+
+
+def configure_logging(settings: Settings, verbose: bool = False) -> None:
+    """Send every log record to stderr in the format the settings name, at their level (DEBUG when verbose)."""
+    secrets = secrets_of(settings)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(secrets) if settings.log_format == "json" else TextFormatter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel("DEBUG" if verbose else settings.log_level)
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
