@@ -93,3 +93,13 @@ def configure_logging(settings: Settings, verbose: bool = False) -> None:
     root.setLevel("DEBUG" if verbose else settings.log_level)
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def report_error(line: str, settings: Settings | None) -> None:
+    """The one line a failed command ends with: plain on stderr, or a JSON log line with `log_format = json`."""
+    if settings is None:
+        print(line, file=sys.stderr)  # the settings themselves failed: nothing to mask, no format chosen
+    elif settings.log_format == "json":
+        logging.getLogger("hub").error(line)
+    else:
+        print(_Masking(secrets_of(settings)).mask(line), file=sys.stderr)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hub.cli.logs import configure_logging
+from hub.cli.logs import configure_logging, report_error
 from hub.errors import HubError
 from hub.settings import Settings, load_settings
 
@@ -46,13 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hub` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
         configure_logging(settings, args.verbose)
         handler: Handler = args.handler
         return handler(args, settings)
     except HubError as exc:
-        print(f"hub: error: {exc}", file=sys.stderr)
+        report_error(f"hub: error: {exc}", settings)
         return EXIT_ERROR if exc.__class__.__name__ in {"ConfigError", "InputError"} else EXIT_FAILED
     except KeyboardInterrupt:
         print("hub: interrupted", file=sys.stderr)

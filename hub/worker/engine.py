@@ -142,7 +142,8 @@ class BatchEngine(Service):
             fetched = await self.consumer.getmany(timeout_ms=within_ms, max_records=p.batch_size)
             if fetched and not self.should_stop:
                 async with self.in_flight:
-                    await self._process(fetched)
+                    if not self.should_stop:  # a stop began meanwhile: these are left, uncommitted, to the next owner
+                        await self._process(fetched)
             elif self._acked and (self._finishing is None or self._finishing.done()):
                 async with self.in_flight:  # idle: commit what the last batches left
                     await self._commit()
