@@ -6,8 +6,11 @@ COPY pyproject.toml README.md ./
 COPY hub ./hub
 COPY schemas ./schemas
 COPY connectors ./connectors
-RUN pip install --no-cache-dir . && useradd --system --home /var/lib/hub hub && mkdir -p /var/lib/hub && chown hub /var/lib/hub
+# /var/lib/hub/shared exists in the image, owned by hub, so the named volume mounted there is too.
+RUN pip install --no-cache-dir . && useradd --system --home /var/lib/hub hub \
+    && mkdir -p /var/lib/hub/shared/keys && chown -R hub /var/lib/hub
 USER hub
 ENV HUB_DATA_DIR=/var/lib/hub
+EXPOSE 8075
 ENTRYPOINT ["hub"]
 CMD ["up"]

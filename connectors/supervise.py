@@ -13,10 +13,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from connectors.health import ConnectorHealth
 from connectors.http import one_line
 from connectors.retry import Backoff
 from hub.errors import HubError
+from hub.worker.status import ConnectorHealth
 
 log = logging.getLogger("hub.connectors")
 FIRST_RETRY_S = 1.0  # a peer that failed once is asked again soon

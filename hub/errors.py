@@ -43,7 +43,19 @@ class ChainBroken(LedgerError):
 
 
 class InputError(HubError):
-    """A file or item given to the hub is unusable; the message names item, field and problem."""
+    """A file or item given to the hub is unusable: `field` and `problem` as a rejection has them, and `item`.
+
+    The message reads as a rejection's reason, after the item when one is named:
+    `InputError("'2026-13-01' is not a date (YYYY-MM-DD)", field="from", item="hub report")` reads
+    "hub report: field `from`: '2026-13-01' is not a date (YYYY-MM-DD)"; without a field, the problem alone.
+    """
+
+    def __init__(self, problem: str, *, field: str = "", item: str = "") -> None:
+        self.problem = problem
+        self.field = field
+        self.item = item
+        reason = f"field `{field}`: {problem}" if field else problem
+        super().__init__(f"{item}: {reason}" if item else reason)
 
 
 class Oversized(BrokerError):

@@ -42,6 +42,30 @@ class KafkaSettings(BaseModel):
     )
     partitions: int = Field(4, ge=1, le=1000, description="Partitions of hub.submitted and the inboxes")
     replication_factor: int = Field(1, ge=1, le=10)
+    min_insync_replicas: int | None = Field(
+        None, ge=1, le=10, description="Topic min.insync.replicas; default: 2 with replication, else 1"
+    )
+    retention_hours: float = Field(
+        720.0, description="Topic retention.ms in hours; -1 keeps forever. Undecided or unread items older are lost"
+    )
+
+    @model_validator(mode="after")
+    def _replicas_fit(self) -> KafkaSettings:
+        if self.min_insync_replicas is not None and self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"min_insync_replicas {self.min_insync_replicas} exceeds replication_factor {self.replication_factor}:"
+                " no write could ever be acknowledged"
+            )
+        if self.retention_hours != -1 and self.retention_hours <= 0:
+            raise ValueError("retention_hours must be positive, or -1 to keep forever")
+        return self
+
+    @property
+    def min_insync(self) -> int:
+        """The topics' min.insync.replicas in force: a write survives one broker's loss when replicated."""
+        if self.min_insync_replicas is not None:
+            return self.min_insync_replicas
+        return min(2, self.replication_factor)
 
     @field_validator("bootstrap")
     @classmethod
@@ -127,6 +151,15 @@ class SigningSettings(BaseModel):
     )
 
 
+class HealthSettings(BaseModel):
+    """The worker's health and metrics endpoints (`/healthz`, `/readyz`, `/metrics`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 in a container")
+    port: int | None = Field(None, ge=0, le=65535, description="Port to serve on; 0: a free one (logged); unset: off")
+
+
 class ConnectorSettings(BaseModel):
     """One MISP connector that `hub up` runs: a source into the hub, a sink of its side's inbox, or both."""
 
@@ -197,6 +230,11 @@ class Settings(BaseSettings):
     connectors: list[ConnectorSettings] = Field(default_factory=list, description="MISP connectors run by `hub up`")
     misp_key: SecretStr | None = Field(None, description="MISP API key of `hub misp pull|push` (HUB_MISP_KEY)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    shutdown_grace_s: float = Field(
+        10.0, gt=0, le=3600, description="On SIGTERM, how long the worker may take to finish its batch and stop"
+    )
     broker_log: str = Field(
         "error", pattern=r"^[A-Za-z0-9_=:,.]+$", description="Log filter (RUST_LOG) of the embedded Tansu broker"
     )

@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 from connectors import Sink, make_publisher
-from connectors.health import ConnectorHealth
 from connectors.http import Limits, tls_context
 from connectors.inbox import InboxGate
 from connectors.misp.client import MispClient
@@ -31,6 +30,7 @@ from hub.config.keystore import publisher_signer
 from hub.errors import ConfigError
 from hub.files import KIB, MIB, read_text
 from hub.settings import ConnectorSettings, Settings
+from hub.worker.status import ConnectorHealth
 from schemas.common import Side
 
 log = logging.getLogger("hub.misp")

@@ -27,7 +27,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from connectors import Applied, Change, Sink, Source, Unsent
-from connectors.health import ConnectorHealth
 from connectors.inbox import InboxGate
 from connectors.inbox import Refused as NotDelivered
 from connectors.misp.envelope import event_of, event_uuid
@@ -40,6 +39,7 @@ from hub.kafka.config import consumer_kwargs
 from hub.kafka.errors import broker_error
 from hub.kafka.publisher import Publisher
 from hub.settings import KafkaSettings
+from hub.worker.status import ConnectorHealth
 
 log = logging.getLogger("hub.misp")
 BATCH_EVENTS = 200  # submissions per acknowledged publish: one round trip per 200 events

@@ -53,7 +53,7 @@ def filters(given: Mapping[str, Sequence[str] | None], first: str | None, last: 
         values = [v.strip() for item in raw or () for v in item.split(",") if v.strip()]
         for v in values:
             if v not in CHOICES[dim]:
-                raise InputError(f"field `{dim}`: {v!r} is not one of {', '.join(CHOICES[dim])}")
+                raise InputError(f"{v!r} is not one of {', '.join(CHOICES[dim])}", field=dim)
         if values:
             match[dim] = tuple(dict.fromkeys(values))
     first_day = parse_day(first, "from").isoformat() if first else None

@@ -110,7 +110,7 @@ def parse_anchor(text: str) -> tuple[int, str]:
     """`SEQ:HASH` as printed by `hub audit verify` or a report; InputError if malformed."""
     seq, _, digest = text.partition(":")
     if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise InputError(f"field `anchor`: {text!r} is not SEQ:HASH (a record number and a 64-hex-digit hash)")
+        raise InputError(f"{text!r} is not SEQ:HASH (a record number and a 64-hex-digit hash)", field="anchor")
     return int(seq), digest
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from hub.cli.inputs import checked_items
 from hub.cli.spool import Spool
 from hub.config.keystore import publisher_signer
-from hub.errors import BrokerError
+from hub.errors import BrokerError, ConfigError
 from hub.kafka.broker import EmbeddedBroker
 from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the core subcommands."""
     up = sub.add_parser("up", help="run the hub worker (and the embedded broker if none is configured)")
     up.set_defaults(handler=cmd_up)
+    init = sub.add_parser("init", help="prepare a deployment: keyring, policy, the hub's key, ledger, topics")
+    init.set_defaults(handler=cmd_init)
     broker = sub.add_parser("broker", help="run the embedded broker alone, in the foreground")
     broker.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
     broker.set_defaults(handler=cmd_broker)
@@ -75,7 +77,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        tasks=lambda bootstrap: [c.run for c in connectors(settings, bootstrap)],
+        connectors=lambda bootstrap: connectors(settings, bootstrap),
     )
     return 0
 
@@ -100,6 +102,28 @@ def on_embedded_broker(settings: Settings, addr: str) -> Settings:
         update={"bootstrap": addr, "session_timeout_s": settings.kafka.session_timeout_s or EMBEDDED_SESSION_TIMEOUT_S}
     )
     return settings.model_copy(update={"kafka": kafka})
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    """Check and prepare what workers need, each problem one line (exit 2): run once before `hub up`."""
+    from hub.config.keystore import hub_signer, load_keyring
+    from hub.config.policy_file import policy_for
+    from hub.kafka.topics import ensure_topics
+
+    if settings.signing.required and not load_keyring(settings.keyring).keys:
+        raise ConfigError(
+            f"keyring {settings.keyring} is missing or holds no publisher keys: register each publishing"
+            " organisation with `hub keys new --org ORG --side EU|NATO` (see deploy/README.md)"
+        )
+    policy = policy_for(settings)
+    signer = hub_signer(settings)
+    Ledger(settings.ledger).close()  # brings the ledger's schema up to date once, before the workers
+    bootstrap = resolve_bootstrap(settings)
+    asyncio.run(ensure_topics(settings.kafka, bootstrap))
+    keys = len(load_keyring(settings.keyring).keys)
+    print(f"keyring {settings.keyring}: {keys} publisher key{'s' if keys != 1 else ''}; hub key {signer.key_id}")
+    print(f"release policy: {policy.source}; ledger ready; topics ready at {bootstrap}")
+    return 0
 
 
 def _write_addr(settings: Settings, addr: str | None) -> None:

@@ -179,5 +179,5 @@ def checked_items(source: str) -> Iterator[bytes]:
     for number, raw in enumerate(iter_items(source), start=1):
         result = validate(raw)
         if isinstance(result, Invalid):
-            raise InputError(f"{source}: item {number}: {result.reason}")
+            raise InputError(result.problem, field=result.field, item=f"{source}: item {number}")
         yield raw

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from hub.cli.logs import configure_logging, report_error
 from hub.errors import HubError
-from hub.redact import install as redact_logs
-from hub.redact import redact
 from hub.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -45,31 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_secrets(settings: Settings) -> list[str]:
-    """The secrets the settings hold, to be hidden wherever they would be printed or logged."""
-    found = [settings.kafka.sasl_password] + [c.key for c in settings.connectors]
-    plain = [s.get_secret_value() for s in found if s is not None]
-    ledger = urlsplit(settings.ledger)
-    return plain + ([ledger.password] if ledger.password else [])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hub` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    secrets: list[str] = []
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
-        secrets = settings_secrets(settings)
-        redact_logs(secrets)
-        level = "DEBUG" if args.verbose else settings.log_level
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-        for noisy in ("aiokafka", "faust", "mode"):
-            logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+        configure_logging(settings, args.verbose)
         handler: Handler = args.handler
         return handler(args, settings)
     except HubError as exc:
-        print(f"hub: error: {redact(str(exc), secrets)}", file=sys.stderr)
+        report_error(f"hub: error: {exc}", settings)
         return EXIT_ERROR if exc.__class__.__name__ in {"ConfigError", "InputError"} else EXIT_FAILED
     except KeyboardInterrupt:
         print("hub: interrupted", file=sys.stderr)

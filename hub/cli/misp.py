@@ -92,11 +92,11 @@ def _key(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
 def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
     """Pull a MISP instance or a feed directory into the hub (once, or every --interval)."""
-    from connectors.health import ConnectorHealth
     from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_source
     from connectors.progress import Progress
     from connectors.supervise import supervise
     from hub.cli.core import resolve_bootstrap
+    from hub.worker.status import ConnectorHealth
 
     cfg = _config(args, "source", settings)
     if cfg.type == "feed" and not (Path(str(cfg.dir)) / "manifest.json").exists():
@@ -134,11 +134,11 @@ async def _check(client: Any) -> None:
 
 def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     """Apply a side's deliveries to its MISP or feed directory (until caught up with --once)."""
-    from connectors.health import ConnectorHealth
     from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_sink
     from connectors.progress import Progress
     from connectors.supervise import supervise
     from hub.cli.core import resolve_bootstrap
+    from hub.worker.status import ConnectorHealth
 
     cfg = _config(args, "sink", settings)
     if cfg.type == "rest":

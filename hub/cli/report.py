@@ -65,4 +65,4 @@ def output(path: Path | None) -> Iterator[TextIO]:
         # Python would complain again when it flushes stdout at exit: point stdout at /dev/null first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as exc:
-        raise InputError(f"--out {path}: {exc.strerror}") from exc
+        raise InputError(str(exc.strerror), item=f"--out {path}") from exc

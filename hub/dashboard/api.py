@@ -35,7 +35,7 @@ def _one(query: Query, name: str) -> str | None:
 def _lang(query: Query) -> Lang:
     lang = _one(query, "lang") or "en"
     if lang not in LANGS:
-        raise InputError(f"field `lang`: {lang!r} is not one of {', '.join(LANGS)}")
+        raise InputError(f"{lang!r} is not one of {', '.join(LANGS)}", field="lang")
     return "fr" if lang == "fr" else "en"
 
 

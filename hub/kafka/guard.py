@@ -127,6 +127,11 @@ class GuardedConsumer:
             return {tp: [self.guard.take(r) for r in records] for tp, records in fetched.items()}
         return fetched
 
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's end as the last fetch saw it, or None before one (for the consumer lag)."""
+        value: int | None = self.consumer.highwater(tp)
+        return value
+
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit the next offsets to read."""
         await self.consumer.commit(offsets)

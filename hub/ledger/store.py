@@ -127,6 +127,15 @@ class Ledger:
         column, kind = next((c, k) for c, k in zip(COLUMNS, found, strict=True) if k not in wanted[c])
         return seq, sid, column, kind
 
+    def ping(self) -> None:
+        """Ask the database a trivial question (for readiness); LedgerError if it cannot answer."""
+        try:
+            self._q("SELECT 1")
+            if self.dialect.name != "sqlite":
+                self.conn.rollback()  # leave no transaction open between two pings
+        except self._db_errors as exc:
+            raise LedgerError(f"the ledger does not answer: {exc}") from exc
+
     def size(self) -> int:
         """How many decisions the ledger holds."""
         return int(self._q("SELECT COUNT(*) FROM ledger")[0][0])

@@ -28,7 +28,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise InputError(f"field `to`: {self.last} is before `from` {self.first}")
+            raise InputError(f"{self.last} is before `from` {self.first}", field="to")
 
     @property
     def days(self) -> int:
@@ -83,9 +83,9 @@ def parse_day(text: str, field: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"field `{field}`: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InputError(f"field `{field}`: {text} is out of range ({FIRST_DAY} to {LAST_DAY})")
+        raise InputError(f"{text} is out of range ({FIRST_DAY} to {LAST_DAY})", field=field)
     return day
 
 

@@ -41,6 +41,10 @@ class Consumer(Protocol):
         """Commit the next offsets to read."""
         ...
 
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's end offset as last fetched, None before any fetch (for the lag)."""
+        ...
+
 
 class Producer(Protocol):
     """A producer whose `send` queues a message and returns the future of its acknowledgement."""

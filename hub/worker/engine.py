@@ -61,6 +61,7 @@ STILL_FAILING_S = 300.0  # after this long, each retry is logged as an error, no
 Decide = Callable[[list[Submitted]], Awaitable[list[Output]]]
 OnAssigned = Callable[[list[int]], None]
 SIZE_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError)  # the producer's or the broker's "too large"
+OnBatch = Callable[[int, float], None]  # (records, seconds from the fetch to the last acknowledgement)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type hints
@@ -72,6 +73,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka sh
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.engine.in_flight:  # the batches in flight finish and commit first
             await self.engine.settled()
+            self.engine.positions.clear()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.engine.on_assigned(sorted(tp.partition for tp in assigned))
@@ -88,6 +90,7 @@ class BatchEngine(Service):
         on_assigned: OnAssigned = lambda _: None,
         clients: Clients | None = None,
         sizes: OutputLimits | None = None,
+        on_batch: OnBatch = lambda records, seconds: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -95,6 +98,8 @@ class BatchEngine(Service):
         self.sizes = sizes
         self.settings = settings
         self.on_assigned = on_assigned
+        self.on_batch = on_batch
+        self.positions: dict[TopicPartition, int] = {}  # next offset to read per partition, for the lag
         self.clients = clients or KafkaClients(settings, bootstrap)
         self.in_flight = asyncio.Lock()
         self.consumer: Consumer | None = None
@@ -127,6 +132,17 @@ class BatchEngine(Service):
             await self._finishing
         await self._commit()
 
+    def lag(self) -> dict[int, int]:
+        """Records of each partition read so far that are not read yet: its high watermark minus the position."""
+        if self.consumer is None:
+            return {}
+        lag = {}
+        for tp, position in list(self.positions.items()):
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                lag[tp.partition] = max(0, high - position)
+        return lag
+
     async def _run(self) -> None:
         try:
             await self._consume()
@@ -140,7 +156,8 @@ class BatchEngine(Service):
             fetched = await self._fetch(within_ms)
             if fetched and not self.should_stop:
                 async with self.in_flight:
-                    await self._process(fetched)
+                    if not self.should_stop:  # a stop began meanwhile: these are left, uncommitted, to the next owner
+                        await self._process(fetched)
             elif self._acked and (self._finishing is None or self._finishing.done()):
                 async with self.in_flight:  # idle: commit what the last batches left
                     await self._commit()
@@ -166,6 +183,7 @@ class BatchEngine(Service):
 
     async def _process(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Decide and send one batch; its acknowledgements and commit finish while the next is decided."""
+        began = time.monotonic()
         batch = [
             Submitted.of(r.headers, r.partition, r.offset, r.value, getattr(r, "refused", None))
             for rs in fetched.values()
@@ -174,9 +192,11 @@ class BatchEngine(Service):
         outputs = await _retrying("the ledger", LedgerError, lambda: self.decide(batch))
         acks = await self._send(outputs)  # queued behind the previous batch's outputs: per-partition order holds
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
+        self.positions.update(offsets)
         if self._finishing is not None and self._finishing.done():
             self._finishing.result()  # raises what the last batch's finish failed with
-        self._finishing = asyncio.ensure_future(self._finish(self._finishing, outputs, acks, offsets))
+        done = self._finish(self._finishing, outputs, acks, offsets, (len(batch), began))
+        self._finishing = asyncio.ensure_future(done)
 
     async def _finish(
         self,
@@ -184,6 +204,7 @@ class BatchEngine(Service):
         outputs: list[Output],
         acks: list[asyncio.Future[Any]],
         offsets: dict[TopicPartition, int],
+        timing: tuple[int, float],
     ) -> None:
         """Wait for a batch's acknowledgements (re-sending what failed), then commit after the batch before it."""
         results = await asyncio.gather(*acks, return_exceptions=True)
@@ -194,6 +215,8 @@ class BatchEngine(Service):
         if failed:
             log.warning("the broker failed %d output(s) (%s); sending them again", len(failed), describe(failed[0][1]))
             await _retrying("the broker", KafkaError, lambda: self._resend(failed))
+        records, began = timing
+        self.on_batch(records, time.monotonic() - began)
         if previous is not None:
             await previous  # offsets advance in batch order
         self._acked.update(offsets)
@@ -210,7 +233,7 @@ class BatchEngine(Service):
             assert self.consumer is not None  # noqa: S101 - set in on_start
             await self.consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:  # the group moved on: replayed, not recounted
-            log.warning("offsets not committed (%s): the new owner replays these batches", type(exc).__name__)
+            log.warning("offsets not committed (%s): the new owner replays these batches", describe(exc))
 
     async def _send(self, outputs: list[Output]) -> list[asyncio.Future[Any]]:
         """Queue `outputs` on the producer; the futures of their acknowledgements."""

@@ -33,15 +33,15 @@ class WorkerProcess:
         """Spawn the worker."""
         self._ready.clear()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "hub", "up"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [sys.executable, "-m", "hub", "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
         return self
 
     def _pump(self, proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stderr is not None  # noqa: S101 - set by Popen(stderr=PIPE)
+        assert proc.stdout is not None  # noqa: S101 - set by Popen(stdout=PIPE); stderr joins it
         with self.log_path.open("ab") as log:
-            for line in proc.stderr:
+            for line in proc.stdout:
                 log.write(line)
                 log.flush()
                 if READY_MARK.encode() in line:
@@ -62,6 +62,18 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def terminate(self, timeout: float = 60.0) -> tuple[int | None, float]:
+        """SIGTERM, as an orchestrator stops a worker; (exit code, seconds until it exited), SIGKILL after `timeout`."""
+        if self.proc is None or self.proc.poll() is not None:
+            return (self.proc.returncode if self.proc else None), 0.0
+        start = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        return self.proc.returncode, time.monotonic() - start
 
     def stop(self, timeout: float = 20.0) -> int | None:
         """Ask the worker to stop (SIGINT, then SIGKILL after `timeout`); returns its exit code."""

@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from connectors.health import ConnectorHealth
 from connectors.http import Limits, tls_context
 from connectors.misp.client import MispClient
 from connectors.misp.envelope import ORGANISATIONS
@@ -18,6 +17,7 @@ from hub.config.keystore import write_private_key
 from hub.core.misp_release import stamp
 from hub.ledger import Ledger
 from hub.settings import ConnectorSettings, KafkaSettings, Settings, load_settings
+from hub.worker.status import ConnectorHealth
 from schemas.common import Side
 from tests.conftest import TEST_KEYS, read_topic
 from tests.connectors.misp_server import MispServer

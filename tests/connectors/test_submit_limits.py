@@ -8,7 +8,6 @@ import os
 import pytest
 
 from connectors import Change
-from connectors.health import ConnectorHealth
 from connectors.misp.envelope import envelope
 from connectors.misp.sync import pull
 from connectors.refusals import RefusalLog
@@ -18,6 +17,7 @@ from hub.kafka.publisher import Publisher
 from hub.ledger import Ledger
 from hub.ledger.refusals import refusals
 from hub.settings import KafkaSettings
+from hub.worker.status import ConnectorHealth
 from schemas.common import Side
 from tests.conftest import read_topic
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.health import ConnectorHealth
 from connectors.retry import MAX_RETRY_AFTER_S, Backoff, retry_after
 from connectors.supervise import supervise
 from hub.errors import PeerUnavailable
+from hub.worker.status import ConnectorHealth
 
 
 async def test_any_failure_is_logged_once_counted_and_retried_while_other_loops_go_on(caplog, monkeypatch):

@@ -101,3 +101,19 @@ def test_rejected_item_keeps_readable_kind_area_origin():
     result = validate(json.dumps(doc).encode())
     assert isinstance(result, Invalid)
     assert (result.hint.kind, result.hint.area, result.hint.origin) == ("assessment", "hybrid_threats", "EU")
+
+
+def test_the_disarm_techniques_read_from_the_cluster_file_equal_what_pymispgalaxies_gives():
+    """The DISARM check reads the galaxy's one cluster file (fast start-up); pymispgalaxies agrees."""
+    from pymispgalaxies import Clusters  # type: ignore[attr-defined]
+
+    from hub.core.tag import disarm_techniques
+
+    cluster = Clusters().get("disarm-techniques")
+    by_id = {
+        v.meta.additional_properties["external_id"]: v.value
+        for v in cluster.cluster_values.values()
+        if v.meta and (v.meta.additional_properties or {}).get("external_id")
+    }
+    assert disarm_techniques() == by_id
+    assert len(by_id) > 200

@@ -1,13 +1,19 @@
 """What one connector has done and how it is failing: one small object per connector, for logs and metrics.
 
-The connector's loops write it; anything else (the worker's health and metrics endpoints) only
-reads it. Times are Unix seconds (`time.time()`), so they can be exported as they are.
+A connector's loops write its `ConnectorHealth` (`connectors/`); the worker's metrics read it at
+each scrape. It lives in the worker's layer so that the connectors (above) can write it and the
+metrics (here) can read it. Times are Unix seconds (`time.time()`), exported as they are.
+
+    health = ConnectorHealth("misp-rest-eu-1a2b3c4d5e", "EU", "both")
+    health.succeeded()
+    health.failed("MISP at https://misp.example/ answered 500")
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass
@@ -39,3 +45,13 @@ class ConnectorHealth:
         self.last_error = cause
         self.errors += 1
         self.failing += 1
+
+
+class RunsConnector(Protocol):
+    """A connector the worker runs as a task: its loops, and the health it keeps."""
+
+    health: ConnectorHealth
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        ...
