@@ -7,7 +7,7 @@ import json
 import pytest
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 
-from hub.cli.inputs import check_items
+from hub.cli.inputs import checked_items
 from hub.core.validate import Invalid, validate
 from hub.demo.scenario import mixed
 from hub.errors import BrokerError, InputError
@@ -22,17 +22,19 @@ def test_an_input_error_has_field_and_problem_and_reads_like_a_rejection():
     assert str(InputError("bad", field="to", item="--to x")) == "--to x: field `to`: bad"
 
 
-def test_publish_input_errors_carry_the_rejections_field_and_problem():
+def test_publish_input_errors_carry_the_rejections_field_and_problem(tmp_path):
     doc = json.loads(mixed(total=1, duplicates=0, updates=0, red=0, malformed_n=0).items[0])
     doc["markings"]["tlp"] = "PURPLE"
     raw = json.dumps(doc).encode()
     rejection = validate(raw)
     assert isinstance(rejection, Invalid)
+    path = tmp_path / "items.json"
+    path.write_bytes(raw)
     with pytest.raises(InputError) as caught:
-        check_items("items.json", [raw])
+        list(checked_items(str(path)))
     assert (caught.value.field, caught.value.problem) == (rejection.field, rejection.problem)
     assert caught.value.field == "markings.tlp"
-    assert str(caught.value) == f"items.json: the item: {rejection.reason}"
+    assert str(caught.value) == f"{path}: item 1: {rejection.reason}"
 
 
 @pytest.mark.parametrize(
