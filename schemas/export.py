@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemas.envelope import SUBMISSION, AssessmentEnvelope, MispEventEnvelope, StratcomNoteEnvelope
+from schemas.stix_extension import HubStixExtension
 
 SCHEMA_DIR = Path(__file__).parent
 
@@ -16,6 +17,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "assessment.schema.json": AssessmentEnvelope,
     "stratcom_note.schema.json": StratcomNoteEnvelope,
     "misp_event.schema.json": MispEventEnvelope,
+    "stix_extension.schema.json": HubStixExtension,
 }
 
 

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "hub.audit": 5,
     "hub.dashboard": 5,
     "hub.demo": 5,
+    "hub.stix": 5,
     "hub.cli": 6,
     "hub.__main__": 6,
     "hub": 0,  # the package itself holds nothing but its docstring
