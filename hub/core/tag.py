@@ -1,4 +1,4 @@
-"""Tagging: machine tags for area, TLP, PAP, proposals, hybrid-threat domains and DISARM techniques.
+"""Tagging: machine tags for area, TLP, PAP, proposals, parallel groups, hybrid-threat domains and DISARM techniques.
 
 DISARM ids are checked against the DISARM galaxy of pymispgalaxies; tags whose namespace is a
 MISP taxonomy (pytaxonomies) are checked against it. Both libraries load once, lazily. TLP and PAP
@@ -83,6 +83,9 @@ def machine_tags(envelope: Envelope) -> tuple[str, ...]:
         tags.add(f"PAP:{reading.pap}")
     if envelope.kind == "assessment":
         tags.update(f'hybrid:domain="{d}"' for d in envelope.payload.domains)  # type: ignore[union-attr]
+        group = envelope.payload.parallel_group  # type: ignore[union-attr]
+        if group is not None:
+            tags.add(f'hub:parallel-group="{group}"')  # pairs the EU and NATO assessments in the reports
     elif envelope.kind == "stratcom_note":
         names = disarm_techniques()
         for tid in envelope.payload.disarm_techniques:  # type: ignore[union-attr]

@@ -17,10 +17,11 @@ from hub.errors import InputError
 from hub.ledger import CountRow, Ledger
 from hub.report import build, resolve
 from hub.report.counts import as_json as counts_json
+from hub.report.document import pairs_json, proposals_json
 from hub.report.figures import DIMENSIONS, EXCHANGES, Figures, order
 from hub.report.headline import headlines
 from hub.report.language import DECISIONS, LANGS, Lang, period_label
-from hub.report.tables import label
+from hub.report.tables import Table, label, proposals, waiting
 from hub.report.webpage import charts
 
 Query = dict[str, list[str]]
@@ -79,9 +80,15 @@ def summary(ledger: Ledger, query: Query, today: date) -> dict[str, Any]:
             for (a, k, d), cells in sorted(table.items(), key=lambda kv: _row_order(kv[0]))
         ],
         "headlines": headlines(f, lang),
+        "cooperation": {"proposals": proposals_json(f), "pairs": pairs_json(f),
+                        "tables": [_table(t) for t in (proposals(f, lang), waiting(f, lang))]},
         "decision_labels": DECISIONS[lang],
         "ledger": {"head_seq": f.head[0], "head_hash": f.head[1]},
     }  # fmt: skip
+
+
+def _table(t: Table) -> dict[str, Any]:
+    return {"title": t.title, "header": t.header, "rows": t.rows}
 
 
 def _row_order(key: tuple[str, str, str]) -> list[tuple[int, str]]:

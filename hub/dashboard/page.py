@@ -82,6 +82,19 @@ function drawSummary(s) {
     return tr;
   });
   $("counts").replaceChildren(head, ...rows);
+  const tables = s.cooperation.tables.flatMap((t) => {
+    const table = el("table", {"class": "cooperation"});
+    const top = el("tr");
+    for (const h of t.header) top.append(el("th", {}, h));
+    table.append(top);
+    for (const r of t.rows) {
+      const tr = el("tr");
+      for (const c of r) tr.append(el("td", {}, c));
+      table.append(tr);
+    }
+    return [el("h2", {}, t.title), table];
+  });
+  $("cooperation").replaceChildren(...tables);
   $("head").textContent = "ledger head: record " + s.ledger.head_seq + ", hash " + s.ledger.head_hash;
 }
 async function drill(filter) {
@@ -146,6 +159,7 @@ def page() -> str:
 <ul id="headlines"></ul>
 <div class="charts"><div id="chart-area"></div><div id="chart-direction"></div></div>
 <table id="counts"></table>
+<section id="cooperation"></section>
 <h2 id="records-title"></h2><table id="records"></table>
 <p id="head"></p>
 <script>{_SCRIPT}</script>

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from hub.report.counts import as_json as counts_json
-from hub.report.figures import DIMENSIONS, EXCHANGES, Figures
+from hub.report.figures import DIMENSIONS, EXCHANGES, Figures, order
 from hub.report.headline import headlines
 from hub.report.language import Lang, period_label
 
@@ -26,6 +26,8 @@ def document(f: Figures, lang: Lang) -> dict[str, Any]:
         **current,
         "figures": _figures(f, previous=False),
         "monthly": {"area": f.monthly("area"), "direction": f.monthly("direction")},
+        "proposals": proposals_json(f),
+        "pairs": pairs_json(f),
         "headlines": headlines(f, lang),
         "lang": lang,
         "ledger": {"head_seq": f.head[0], "head_hash": f.head[1]},
@@ -57,3 +59,21 @@ def _figures(f: Figures, previous: bool) -> dict[str, Any]:
     out: dict[str, Any] = {dim: f.by(dim, previous=previous) for dim in DIMENSIONS}
     out["exchanges"] = {dim: f.by(dim, previous=previous, decision=EXCHANGES) for dim in DIMENSIONS[:3]}
     return out
+
+
+def proposals_json(f: Figures) -> list[dict[str, Any]]:
+    """Exchanges per (area, proposal) this period and the previous one."""
+    c = f.cooperation
+    keys = sorted(set(c.proposals) | set(c.previous_proposals), key=lambda k: (order("area", k[0]), k[1]))
+    return [{"area": a, "proposal": n, "exchanges": c.proposals[(a, n)], "previous": c.previous_proposals[(a, n)]}
+            for a, n in keys]  # fmt: skip
+
+
+def pairs_json(f: Figures) -> dict[str, Any]:
+    """Parallel and coordinated assessments: completed in the period, in all, and the groups still waiting."""
+    c = f.cooperation
+    waiting = [{"group": p.group, "awaiting": p.waiting_for, "since": p.since.isoformat()} for p in c.waiting()]
+    completed = [{"group": p.group, "completed": p.completed.isoformat() if p.completed else None}
+                 for p in c.completed_in(f.period)]  # fmt: skip
+    return {"completed": len(completed), "completed_total": len(c.completed_by(f.period.last)),
+            "completed_groups": completed, "waiting": waiting}  # fmt: skip

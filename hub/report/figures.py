@@ -14,6 +14,8 @@ from datetime import date
 
 from hub.core.decision import Decision
 from hub.ledger import CountRow, Ledger
+from hub.report.cooperation import Cooperation
+from hub.report.cooperation import read as read_cooperation
 from hub.report.period import Period
 from schemas.common import Area, Kind
 
@@ -44,6 +46,7 @@ class Figures:
     previous_rows: list[CountRow]
     head: tuple[int, str]
     today: date
+    cooperation: Cooperation = field(default_factory=Cooperation)  # per proposal, and paired assessments
     # The rows summed over days (and over months), so that each figure sums a few hundred keys, not every day.
     _now: dict[Key, int] = field(init=False, repr=False)
     _before: dict[Key, int] = field(init=False, repr=False)
@@ -107,6 +110,7 @@ def build(ledger: Ledger, period: Period, today: date) -> Figures:
         previous_rows=[r for r in rows if r[0] < start],
         head=head,
         today=today,
+        cooperation=read_cooperation(ledger, period),
     )
 
 

@@ -58,7 +58,7 @@ def headlines(f: Figures, lang: Lang) -> list[str]:
     """The report's headline sentences, in order."""
     out = [overview(f, lang)]
     out += [flow(f, kind, lang) for kind in PARTIES]
-    out += [trend(f, lang), directions(f, lang), refusals(f, lang)]
+    out += [paired(f, lang), trend(f, lang), directions(f, lang), refusals(f, lang)]
     busiest = leading_area(f, lang)
     return out + ([busiest] if busiest else [])
 
@@ -114,6 +114,22 @@ def flow(f: Figures, kind: str, lang: Lang) -> str:
         return f"{who} {verb_en} {count(new, nouns_en, lang)} in total {since(f, lang)}{tail}."
     tail = f", avec {count(updates, ('mise à jour', 'mises à jour'), lang)}" if updates else ""
     return f"{who} {verb_fr} {count(new, nouns_fr, lang)} au total {since(f, lang)}{tail}."
+
+
+def paired(f: Figures, lang: Lang) -> str:
+    """Parallel and coordinated assessments: pairs completed in the period, in all, and halves still waiting."""
+    c = f.cooperation
+    done, total, waiting = len(c.completed_in(f.period)), len(c.completed_by(f.period.last)), len(c.waiting())
+    if lang == "en":
+        pairs = count(done, ("parallel and coordinated assessment", "parallel and coordinated assessments"), lang)
+        wait = f"{number(waiting, lang)} {'awaits its' if waiting == 1 else 'await their'} other half"
+        return (f"The EU Hybrid Fusion Cell and NATO's Hybrid Analysis Branch completed {pairs} {since(f, lang)} "
+                f"({number(total, lang)} in total); {wait}.")  # fmt: skip
+    pairs = count(done, ("évaluation parallèle et coordonnée", "évaluations parallèles et coordonnées"), lang)
+    verb = "attendent leur" if is_plural(waiting, lang) else "attend son"
+    return (f"La Cellule de fusion de l'UE contre les menaces hybrides et la Branche « Analyse des menaces hybrides » "
+            f"de l'OTAN ont mené à bien {pairs} {since(f, lang)} ({number(total, lang)} au total)\u202f; "
+            f"{number(waiting, lang)} {verb} pendant.")  # fmt: skip
 
 
 def change(before: int, after: int, lang: Lang) -> str:

@@ -75,6 +75,10 @@ KINDS: dict[Lang, dict[str, tuple[str, str]]] = {
     },
 }
 
+SIDE_NAMES: dict[Lang, dict[str, str]] = {
+    "en": {"EU": "the EU", "NATO": "NATO"},
+    "fr": {"EU": "l'UE", "NATO": "l'OTAN"},
+}
 DIRECTIONS: dict[Lang, dict[str, str]] = {
     "en": {"EU->NATO": "EU → NATO", "NATO->EU": "NATO → EU", "unknown": "unknown"},
     "fr": {"EU->NATO": "UE → OTAN", "NATO->EU": "OTAN → UE", "unknown": "inconnue"},
@@ -186,6 +190,13 @@ TEXT: dict[Lang, dict[str, str]] = {
         "head": "Ledger head when the report was read: record {seq}, hash `{hash}`.",
         "exchange_note": "An exchange is a submission delivered to the other side, new or as an update.",
         "all_records": "decisions",
+        "by_proposal": "By common proposal",
+        "proposal": "Proposal",
+        "waiting": "Parallel assessments awaiting their other half",
+        "group": "Parallel group",
+        "delivered_side": "Delivered by",
+        "since": "Since",
+        "awaiting": "Awaiting",
     },
     "fr": {
         "title": "Plateforme d'échange UE-OTAN : chiffres pour {label}",
@@ -213,5 +224,12 @@ TEXT: dict[Lang, dict[str, str]] = {
         "head": "Tête du registre à la lecture du rapport : enregistrement {seq}, empreinte `{hash}`.",
         "exchange_note": "Un échange est une soumission transmise à l'autre partie, nouvelle ou mise à jour.",
         "all_records": "décisions",
+        "by_proposal": "Par proposition commune",
+        "proposal": "Proposition",
+        "waiting": "Évaluations parallèles en attente de leur pendant",
+        "group": "Groupe parallèle",
+        "delivered_side": "Transmise par",
+        "since": "Depuis le",
+        "awaiting": "En attente de",
     },
 }

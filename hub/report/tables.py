@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from hub.core.decision import Decision
 from hub.report.figures import EXCHANGES, Figures, order
-from hub.report.language import DECISIONS, DIRECTIONS, KINDS, TEXT, Lang, area_heading, number
+from hub.report.language import DECISIONS, DIRECTIONS, KINDS, SIDE_NAMES, TEXT, Lang, area_heading, day_text, number
 
 DECISION_ORDER = [d.value for d in Decision]
 
@@ -82,6 +82,32 @@ def decisions(f: Figures, lang: Lang) -> Table:
                  [*DECISION_ORDER, "total"])  # fmt: skip
 
 
+def proposals(f: Figures, lang: Lang) -> Table:
+    """Exchanges per common proposal within each area: this period and the previous one."""
+    words, c = TEXT[lang], f.cooperation
+    keys = sorted(set(c.proposals) | set(c.previous_proposals), key=lambda k: (order("area", k[0]), k[1]))
+    rows = [[area_heading(area, lang), str(n), number(c.proposals[(area, n)], lang),
+             number(c.previous_proposals[(area, n)], lang)] for area, n in keys]  # fmt: skip
+    rows.append([words["total"], "", number(sum(c.proposals.values()), lang),
+                 number(sum(c.previous_proposals.values()), lang)])  # fmt: skip
+    header = [words["area"], words["proposal"], words["exchanges"], words["previous"]]
+    return Table(words["by_proposal"], header, rows, [f"{a}:{n}" for a, n in keys] + ["total"])
+
+
+def waiting(f: Figures, lang: Lang) -> Table:
+    """The parallel groups with one half delivered, the other still awaited, oldest first."""
+    words = TEXT[lang]
+    rows, keys = [], []
+    for pair in f.cooperation.waiting():
+        side = next(s for s, d in pair.first.items() if d is not None)
+        awaited = pair.waiting_for or ""
+        rows.append([pair.group, SIDE_NAMES[lang][side], day_text(pair.since, lang), SIDE_NAMES[lang][awaited]])
+        keys.append(pair.group)
+    header = [words["group"], words["delivered_side"], words["since"], words["awaiting"]]
+    return Table(words["waiting"], header, rows, keys)
+
+
 def tables(f: Figures, lang: Lang) -> list[Table]:
     """Every table of the report, in order."""
-    return [breakdown(f, "area", lang), breakdown(f, "kind", lang), breakdown(f, "direction", lang), decisions(f, lang)]
+    return [breakdown(f, "area", lang), breakdown(f, "kind", lang), breakdown(f, "direction", lang),
+            decisions(f, lang), proposals(f, lang), waiting(f, lang)]  # fmt: skip
