@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -30,7 +30,8 @@ def ledger(ledger_url):
 
 
 def assessment(origin: str, group: str | None, proposals: list[int], seed: int, tlp: str = "GREEN") -> bytes:
-    doc = envelope(random.Random(seed), "assessment", origin, BASE_TIME, tlp=tlp)
+    made = BASE_TIME - timedelta(days=365)  # before every decision below: no version from the future
+    doc = envelope(random.Random(seed), "assessment", origin, made, tlp=tlp)
     doc["proposals"] = proposals
     doc["payload"]["parallel_group"] = group
     return json.dumps(doc).encode()
