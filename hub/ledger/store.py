@@ -22,7 +22,9 @@ from hub.ledger.records import COLUMNS, COUNT_KEYS, GENESIS, CountRow, Record, c
 from hub.ledger.schema import ADVISORY_LOCK
 from schemas.common import Side
 
-NULLABLE = ("originator", "source_id", "version", "content_hash")  # columns a rejected item leaves empty
+NULLABLE = ("originator", "source_id", "version", "content_hash", "submitter", "message_digest")  # may be empty
+# (a rejected item has no originator, source, version or hash; an unsigned one no submitter; schema-1 records
+# have neither submitter nor digest)
 _IN_CHUNK = 500  # parameters per IN (...) query; well under SQLite's and PostgreSQL's limits
 
 

@@ -24,7 +24,10 @@ def outcome(kind="misp_event", decision="delivered", area="cyber", origin="EU", 
     env = envelope(Kind(kind), Side(origin), Area(area), source or uuid.uuid4(), datetime(2018, 6, 1, tzinfo=UTC))
     tags = ("tlp:green", "disarm:T0022") if decision != "withheld" else ()
     reason = "TLP:RED may not leave its originator" if decision == "withheld" else "new item"
-    return Outcome(sid, Decision(decision), reason, "rule", env, "ab" * 32, tags)
+    # The worker's outcomes name who submitted a valid item (its key's side and organisation).
+    return Outcome(
+        sid, Decision(decision), reason, "rule", env, "ab" * 32, tags, submitter=f"{origin}:{env.originator}"
+    )
 
 
 def write(ledger: Ledger, at: str, *outcomes: Outcome) -> list[Record]:
