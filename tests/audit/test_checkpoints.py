@@ -138,8 +138,8 @@ def test_an_edited_dedupe_state_is_caught(settings, signed, url, column, value, 
 
 
 def test_dedupe_state_inserted_or_deleted_by_hand_is_caught(settings, signed, url):
-    row = "('misp_event:forged', '2026-01-01T00:00:00+00:00', %s, 'EU', 1, 'EU:CERT-EU')"
-    tamper(url, f"INSERT INTO items (key, version, content_hash, origin, delivered, owner) VALUES {row}", ("d" * 64,))
+    sql = "INSERT INTO items (key, version, content_hash, origin, delivered, owner) VALUES (%s, %s, %s, %s, %s, %s)"
+    tamper(url, sql, ("misp_event:forged", "2026-01-01T00:00:00+00:00", "d" * 64, "EU", 1, "EU:CERT-EU"))
     with pytest.raises(ChainBroken, match=r"holds misp_event:forged, which no record in the ledger set"):
         check(settings)
     tamper(url, "DELETE FROM items WHERE key = 'misp_event:forged'")
