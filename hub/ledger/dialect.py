@@ -84,6 +84,11 @@ def _connect_postgres(url: str) -> Any:
             conn.rollback()
             upgrade(conn, "postgresql")
         conn.commit()  # ends the reads' transaction too: an idle connection holds no snapshot
+    except psycopg.errors.LockNotAvailable as exc:
+        raise LedgerError(
+            f"cannot upgrade the PostgreSQL ledger {redact(url)}: open transactions on it (an auditor's reads?) "
+            "held their locks too long; end them and start again"
+        ) from exc
     except psycopg.Error as exc:
         # psycopg quotes the connection string in some errors: no credential form may show.
         why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # one line, as every error

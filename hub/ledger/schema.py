@@ -18,6 +18,7 @@ from typing import Any
 
 log = logging.getLogger("hub.ledger")
 
+MIGRATION_LOCK_TIMEOUT_S = 60  # how long a schema upgrade waits for readers' transactions to end
 ADVISORY_LOCK = 7_400_2016  # any constant shared by all hub workers; this one recalls 74 proposals, 2016
 
 
@@ -169,6 +170,9 @@ def upgrade(conn: Any, dialect: str) -> None:
     """
     cur = conn.cursor()
     if dialect == "postgresql":
+        # A migration that alters a table waits for every open reader of it; past this it fails, and the
+        # error says why, rather than hold the advisory lock (and every worker behind it) indefinitely.
+        cur.execute(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT_S}s'")
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
     cur.execute(VERSION_TABLE)
     version, guarded = current(conn, dialect)

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.misp.envelope import envelope
+from hub.config.keystore import signer_from_file
+from hub.core.delivery import delivery_headers
 from hub.demo.scenario import misp_event
 from hub.ledger import Ledger
 from hub.ledger.refusals import refusals
@@ -192,14 +194,21 @@ async def test_each_hostile_answer_stays_inside_the_connector(broker, ledger_url
         switch.off()
         await recovered(name)
 
-    # An inbox delivery without a uuid: recorded as refused, and the next delivery is applied.
-    no_uuid = {"kind": "misp_event", "origin": "NATO", "payload": {"Event": {"info": "no uuid"}}}
-    await publish_raw(broker.bootstrap, "eu.inbox", json.dumps(no_uuid).encode())
+    # An inbox delivery without a uuid: refused at the inbox gate when anyone wrote it, by the sink when it
+    # even bears the hub's signature; recorded either way, and the next delivery is applied.
+    no_uuid = json.dumps({"kind": "misp_event", "origin": "NATO", "payload": {"Event": {"info": "no uuid"}}}).encode()
+    await publish_raw(broker.bootstrap, "eu.inbox", no_uuid, "forged-0")
+    hub = signer_from_file(tmp_path / "data" / "keys" / "hub.pem")  # the worker's own key, as a thief would use it
+    await publish_raw(
+        broker.bootstrap, "eu.inbox", no_uuid, "forged-1", delivery_headers(hub, "EU", "forged-1", no_uuid)
+    )
     after = next(from_nato)
     await publish(broker.bootstrap, [envelope(after, Side.NATO)])
     await until(lambda: after["uuid"] in eu.state.events, 30, "the delivery behind the bad one applied")
     reasons = [(r.role, r.submission_id, r.reason) for r in listed_refusals(ledger_url)]
     assert ("sink", "forged-1", "the delivered event has no uuid") in reasons
+    unsigned = "not a delivery of the hub: unsigned: the hub signs every delivery; this one was not written by the hub"
+    assert ("sink", "forged-0", unsigned) in reasons
     assert [why for role, _, why in reasons if role == "source"] == [
         f"event {event_id} cannot be submitted: Out of range float values are not JSON compliant"
         for event_id in [r.item for r in listed_refusals(ledger_url) if r.role == "source"]
@@ -230,14 +239,16 @@ def listed_refusals(ledger_url: str) -> list:
         ledger.close()
 
 
-async def publish_raw(bootstrap: str, topic: str, value: bytes) -> None:
+async def publish_raw(
+    bootstrap: str, topic: str, value: bytes, sid: str, signed: list[tuple[str, bytes]] | None = None
+) -> None:
     """Write one message to any topic, as anyone can on a broker without ACLs."""
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, headers=[("hub-sid", b"forged-1")])
+        await producer.send_and_wait(topic, value, headers=[("hub-sid", sid.encode()), *(signed or [])])
     finally:
         await producer.stop()
 

@@ -15,7 +15,7 @@ from hub.kafka.config import MAX_MESSAGE_BYTES
 from hub.kafka.topics import _raise_failures, ensure_topics, hub_topics, topic_configs
 from hub.settings import KafkaSettings
 
-HUB_TOPICS = {"hub.submitted", "eu.inbox", "nato.inbox", "hub.decisions", "hub.rejected"}
+HUB_TOPICS = {"hub.submitted", "eu.inbox", "nato.inbox", "hub.decisions", "hub.rejected", "hub.checkpoints"}
 
 
 def test_every_topic_gets_the_configs_production_needs():
@@ -57,8 +57,9 @@ async def test_a_replication_factor_the_embedded_broker_cannot_meet_is_a_clear_e
     with pytest.raises(BrokerError) as caught:
         await ensure_topics(k, broker.bootstrap)
     assert str(caught.value) == (
-        f"Kafka at {broker.bootstrap}: cannot create hub.submitted, eu.inbox, nato.inbox, hub.decisions, hub.rejected"
-        " with replication factor 3: the cluster has 1 broker (set kafka.replication_factor to at most that)"
+        f"Kafka at {broker.bootstrap}: cannot create hub.submitted, eu.inbox, nato.inbox, hub.decisions, hub.rejected,"
+        " hub.checkpoints with replication factor 3: the cluster has 1 broker"
+        " (set kafka.replication_factor to at most that)"
     )
     admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
     await admin.start()
