@@ -15,6 +15,7 @@ import pytest
 from schemas.common import Side
 from tests.connectors.helpers import hub_settings
 from tests.connectors.hostile import bomb, endless, raw, silent, when
+from tests.peak import measured, peak_kb
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 MEMORY_LIMIT_KB = 512 * 1024  # issue 17: the connector process stays under 512 MiB
@@ -35,10 +36,9 @@ def pull_once(server, broker, tmp_path) -> tuple[int, str, int]:
     }
     args = [sys.executable, "-m", "hub", "misp", "pull", "--side", "eu", "--url", server.url, "--allow-http", "--once"]
     with (tmp_path / "stderr").open("wb") as err, (tmp_path / "stdout").open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # the child's own rusage: its peak RSS, not the test's
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, (tmp_path / "stderr").read_text(), usage.ru_maxrss
+        proc = subprocess.Popen(measured(args, tmp_path / "peak"), env=env, stdout=out, stderr=err)
+        proc.wait()  # the launcher gives the child's own peak RSS, not the test's (tests/peak.py)
+    return proc.returncode, (tmp_path / "stderr").read_text(), peak_kb(tmp_path / "peak")
 
 
 @pytest.mark.parametrize("answer", ["gzip bomb", "endless"])

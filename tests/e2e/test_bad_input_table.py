@@ -1,7 +1,7 @@
 """Every bad setting and every hostile `hub publish` input of issue 17: one line, exit 2, bounded memory.
 
 Each row runs the real `hub` command. Large inputs are streamed into its stdin by a thread (a
-gigabyte is never held by the test); the child's peak resident set comes from `os.wait4`.
+gigabyte is never held by the test); the child's peak resident set comes from `tests/peak.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hub.demo.scenario import mixed
+from tests.peak import measured, peak_kb
 
 pytestmark = pytest.mark.e2e
 GIB = 1024**3
@@ -127,7 +128,7 @@ def run(argv: list[str], env: dict[str, str], stdin: object, tmp: Path) -> tuple
     start = time.monotonic()
     with (tmp / "stderr").open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub", *argv],
+            measured([sys.executable, "-m", "hub", *argv], tmp / "peak"),
             env=full_env,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -135,9 +136,8 @@ def run(argv: list[str], env: dict[str, str], stdin: object, tmp: Path) -> tuple
         )
         if stdin is not None:
             threading.Thread(target=_feed, args=(proc, stdin), daemon=True).start()
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, (tmp / "stderr").read_text(), usage.ru_maxrss, time.monotonic() - start
+        proc.wait()
+    return proc.returncode, (tmp / "stderr").read_text(), peak_kb(tmp / "peak"), time.monotonic() - start
 
 
 def _feed(proc: subprocess.Popen[bytes], stdin: object) -> None:

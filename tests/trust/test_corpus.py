@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from connectors.misp.client import MispClient
 from connectors.misp.feed import FeedDir
 from hub.cli.policy import explain_item
 from hub.core.policy import ReleasePolicy
@@ -57,8 +56,7 @@ async def sink_outputs(bootstrap: str, base: Path, servers: dict[str, MispServer
         settings = hub_settings(bootstrap, base, side)
         feed = base / f"{side.value.lower()}-feed"
         counts = await export_feed(settings, feed, side)
-        client = MispClient(servers[side.value].url, servers[side.value].key, retries=3, backoff_s=0.05)
-        assert await push_misp(settings, client, side) == counts
+        assert await push_misp(settings, servers[side.value], side) == counts
         assert counts["refused"] == 0
         files = "".join(p.read_text(encoding="utf-8") for p in sorted(feed.glob("*.json"))) if feed.exists() else ""
         written[side.value] = files + json.dumps(servers[side.value].state.events, ensure_ascii=False)

@@ -59,7 +59,7 @@ def test_an_untrusted_item_is_never_parsed_or_validated(trust, monkeypatch):
     """Trust first: the verdict on the signature comes before any parse; untrusted items cost only that check."""
     validated: list[bytes] = []
     real = hub.core.admit.validate
-    monkeypatch.setattr(hub.core.admit, "validate", lambda raw: validated.append(raw) or real(raw))
+    monkeypatch.setattr(hub.core.admit, "validate", lambda raw, *limits: validated.append(raw) or real(raw, *limits))
     good, rogue = item(), Signer.of(Ed25519PrivateKey.generate())
     forged_headers = tuple(TEST_SIGNERS.headers(good))
     batch = [

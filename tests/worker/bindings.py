@@ -43,7 +43,7 @@ class Binding:
     """What the contract tests need of a Kafka: clients, submissions, outputs, acknowledgements, commits."""
 
     name = "?"
-    bootstrap = "memory"
+    bootstrap = "memory:9092"  # a host:port in form, never dialled: the in-memory pair has no network
     rebalance_s = 0.5  # a rebalance that nobody holds up is over by then
     events: list[tuple[str, Any]]
 

@@ -54,6 +54,7 @@ async def test_json_logs_parse_line_by_line_and_hold_no_secret(broker, pg_url, w
     ledger_url = pg_url.replace("postgresql://postgres@", f"postgresql://postgres:{LEDGER_PASSWORD}@")
     with MispServer() as misp:
         connector = {"type": "rest", "side": "EU", "role": "both", "url": misp.url, "key": misp.key, "interval_s": 1}
+        connector["allow_http"] = True  # the loopback MISP speaks plain HTTP
         env = {
             **worker_env,
             "HUB_LEDGER_URL": ledger_url,
@@ -73,6 +74,10 @@ async def test_json_logs_parse_line_by_line_and_hold_no_secret(broker, pg_url, w
             while ledger.size() < 60:
                 await asyncio.sleep(0.1)
             ledger.close()
+            for _ in range(300):  # Faust starts its tasks once its own group has formed, ~2 s after ready
+                if "connector misp-rest-eu-" in worker.log_path.read_text():
+                    break
+                await asyncio.sleep(0.1)
             await asyncio.sleep(1.5)  # a connector round or two
             code, _ = await asyncio.to_thread(worker.terminate)
         finally:

@@ -13,7 +13,7 @@ from hub.core.policy import ReleasePolicy
 from hub.core.validate import validate
 from hub.worker.metrics import HubMetrics, rejected_field
 from hub.worker.status import ConnectorHealth
-from tests.unit.test_decide import NOTHING, item
+from tests.unit.test_decide import NOTHING, NOW, item
 
 
 def scrape(metrics: HubMetrics) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -31,7 +31,7 @@ def test_decisions_and_rejections_are_counted_with_bounded_labels():
     extra["attacker_field_9f3a"] = 1  # a field name an attacker chose must not become a label
     raws = [json.dumps(d).encode() for d in (item(seed=3), bad_tlp, extra)] + [b"\xff"]
     batch = [Submitted(f"s{i}", r) for i, r in enumerate(raws)]
-    outcomes = decide_all(batch, [validate(r) for r in raws], NOTHING, ReleasePolicy()).fresh
+    outcomes = decide_all(batch, [validate(r) for r in raws], NOTHING, ReleasePolicy(), NOW).fresh
     metrics = HubMetrics()
     metrics.decided(outcomes, replayed=2)
     got = scrape(metrics)
