@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 import os
+import time
 
 import pytest
 
@@ -215,3 +218,39 @@ class RunningDrop:
         before = (self.total.submitted, self.total.rejected)
         await self.source.run_pass(self.total)
         return (self.total.submitted - before[0], self.total.rejected - before[1], self.total.waiting)
+
+
+async def test_a_second_connector_on_the_directory_stands_by_and_takes_over(broker, tmp_path, caplog):
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.EU)
+    box = tmp_path / "drop"
+    box.mkdir()
+    cfg = drop_config(box, Side.EU, interval_s=1)
+    caplog.set_level(logging.INFO, "hub.files")
+    holder = health()
+    first = asyncio.create_task(run_drop(cfg, settings, broker.bootstrap, False, holder))
+    await until(lambda: holder.last_success is not None)  # a pass done: it holds the lock
+    second = asyncio.create_task(run_drop(cfg, settings, broker.bootstrap, False, health()))
+    await until(lambda: "is worked on by another process; standing by" in caplog.text)
+    docs = items(10, Side.EU)
+    for i, doc in enumerate(docs[:5]):
+        drop(box, f"{i}.json", doc)
+    await until(lambda: len(listed(box / "done")) == 5)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    for i, doc in enumerate(docs[5:], start=5):
+        drop(box, f"{i}.json", doc)
+    await until(lambda: len(listed(box / "done")) == 10)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert "took over" in caplog.text
+    sent = await read_topic(broker.bootstrap, "hub.submitted", 10, timeout=10)
+    assert len({dict(r.headers)["hub-sid"] for r in sent}) == len(sent) == 10
+
+
+async def until(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
