@@ -120,7 +120,7 @@ class DropDir:
             return name
         if os.path.lexists(self.processing / name):
             return None  # a file of that name is still in processing/: this one waits for it
-        os.rename(where / name, self.processing / name)
+        os.rename(where / name, self.processing / name)  # OSError: the caller leaves it, the others go on
         return name
 
     def _unreadable(self, path: Path, st: os.stat_result) -> str | None:
@@ -184,6 +184,11 @@ class DropDir:
             if not os.path.lexists(where / candidate):
                 return candidate
             n += 1
+
+
+def shown(name: str) -> str:
+    """A file name as logs and messages show it: one printable line (a name may hold newlines or escapes)."""
+    return one_line(name, NAME_MAX) or repr(name)
 
 
 def _fit(stem: str, ext: str, limit: int) -> str:

@@ -1,11 +1,13 @@
 """The drop loop: claim complete files, check them, submit them signed, then file them under done/ or rejected/.
 
 One pass takes every complete file, oldest first. A file is claimed (moved into processing/),
-read, and checked; an unusable one is recorded as refused (`hub audit refusals`) and moved to
-rejected/ with its reason. The others are published in batches under their stable submission ids
-(`dropped.submission_id`), and moved to done/ only once the broker acknowledged them. A crash at
-any point leaves each file in the drop directory, in processing/ (taken up first by the next pass,
-and sent again under the same id: a replay the hub decides once), in done/ or in rejected/.
+read, and checked; an unusable one is moved to rejected/ beside its reason, then recorded as
+refused (`hub audit refusals`). The others are published in batches under their stable submission
+ids (`dropped.submission_id`), and moved to done/ only once the broker acknowledged them. A crash
+at any point leaves each file in the drop directory, in processing/ (taken up first by the next
+pass, and sent again under the same id: a replay the hub decides once), in done/ or in rejected/.
+A file this process cannot move (another user's file in a sticky directory, an immutable one) is
+left where it is, said once in the log, and the files behind it go on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.files.drop import DropDir, Unusable
+from connectors.files.drop import DropDir, Unusable, shown
 from connectors.files.dropped import Submission, submission_id, submission_of
 from connectors.progress import Progress
 from connectors.refusals import RefusalLog
@@ -42,11 +44,12 @@ class Ready:
 
 @dataclass
 class Tally:
-    """What passes did with the files: submitted, rejected, and those still being written at the last pass."""
+    """What passes did with the files: submitted, rejected; at the last pass, those being written and those stuck."""
 
     submitted: int = 0
     rejected: int = 0
-    waiting: int = 0
+    waiting: int = 0  # still being written: taken by a later pass
+    stuck: int = 0  # cannot be moved by this process (permissions, an immutable file): left, and said in the log
     names: list[str] = field(default_factory=list)  # the files still waiting, for a one-off run's message
 
 
@@ -70,10 +73,11 @@ class DropSource:
         self.health = health
         self.key_id: str | None = getattr(publisher.signer, "key_id", None)
         self.where = str(drop.path.resolve())
+        self.stuck: set[str] = set()  # files that could not be moved, each warned about once
 
     async def run_pass(self, tally: Tally, progress: Progress | None = None) -> None:
         """Take every complete file once; counts go to `tally` (its `waiting` is this pass's)."""
-        tally.waiting, tally.names = 0, []
+        tally.waiting, tally.stuck, tally.names = 0, 0, []
         batch: list[Ready] = []
         size = 0
         for where, name in await asyncio.to_thread(self.drop.scan):
@@ -81,6 +85,8 @@ class DropSource:
             if taken is None:
                 tally.waiting += 1
                 tally.names.append(name)
+            elif isinstance(taken, OSError):
+                self._stuck(name, taken, tally)
             elif isinstance(taken, Unusable):
                 await self._reject(taken, tally)
             else:
@@ -93,11 +99,15 @@ class DropSource:
                 progress.update(tally.submitted + tally.rejected)
         await self._submit(batch, tally)
         await asyncio.to_thread(self.drop.sync)
-        self.health.skipped = tally.waiting
+        self.health.skipped = tally.waiting + tally.stuck
 
-    def _take(self, where: Path, name: str) -> Ready | Unusable | None:
-        """Claim, read and check one file (in a thread): Ready, Unusable, or None while it is being written."""
-        claimed = self.drop.claim(where, name)
+    def _take(self, where: Path, name: str) -> Ready | Unusable | OSError | None:
+        """Claim, read and check one file (in a thread): Ready, Unusable, OSError if it cannot be moved, or None
+        while it is being written."""
+        try:
+            claimed = self.drop.claim(where, name)
+        except OSError as exc:
+            return exc
         if not isinstance(claimed, str):
             return claimed
         data = self.drop.read(claimed)
@@ -124,15 +134,27 @@ class DropSource:
                 await self._reject(Unusable(self.drop.processing, ready.name, reason), tally)
                 continue
             final = await asyncio.to_thread(self.drop.file_done, ready.name)
-            log.info("submitted %s (%s) as %s; moved to done/%s", ready.name, ready.submission.item, ready.sid, final)
+            item, sid = ready.submission.item, ready.sid
+            log.info("submitted %s (%s) as %s; moved to done/%s", shown(ready.name), item, sid, shown(final))
         done = len(batch) - len(too_large)
         tally.submitted += done
         self.health.submitted += done
 
     async def _reject(self, item: Unusable, tally: Tally) -> None:
-        """Record why `item` is never submitted, then move it to rejected/ beside its reason."""
+        """Move `item` to rejected/ beside its reason, then record the refusal (`hub audit refusals`)."""
+        try:
+            await asyncio.to_thread(self.drop.file_rejected, item)
+        except OSError as exc:
+            self._stuck(item.name, exc, tally)
+            return
         where = self.drop.path / item.name
-        await self.refusals.record("source", item.reason, item=item.name, location=str(where))
-        await asyncio.to_thread(self.drop.file_rejected, item)
+        await self.refusals.record("source", item.reason, item=shown(item.name), location=shown(str(where)))
         tally.rejected += 1
         self.health.refused += 1
+
+    def _stuck(self, name: str, exc: OSError, tally: Tally) -> None:
+        """A file this process cannot move (another user's, in a sticky directory): left, said once, the rest go on."""
+        tally.stuck += 1
+        if name not in self.stuck:
+            self.stuck.add(name)
+            log.warning("cannot move %s out of %s (%s): left where it is", shown(name), self.drop.path, exc.strerror)

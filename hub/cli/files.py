@@ -64,6 +64,7 @@ def _config(args: argparse.Namespace, role: str) -> ConnectorSettings:
 
 def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
     """Submit a drop directory's files (one run with --once, else every --interval until interrupted)."""
+    from connectors.files.drop import shown as shown_name
     from connectors.files.service import MIN_BACKOFF_CAP_S, check_files_connectors, drop_name, run_drop
     from connectors.progress import Progress
     from connectors.supervise import supervise
@@ -88,8 +89,10 @@ def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
         progress.close()
     notes = [f"{tally.rejected} rejected (see {cfg.drop_dir}/rejected)"] if tally.rejected else []
     if tally.waiting:
-        shown = ", ".join(tally.names[:3]) + (", …" if len(tally.names) > 3 else "")
+        shown = ", ".join(map(shown_name, tally.names[:3])) + (", …" if len(tally.names) > 3 else "")
         notes.append(f"{tally.waiting} still being written, left for the next run ({shown})")
+    if tally.stuck:
+        notes.append(f"{tally.stuck} that this process cannot move, left where they are (see the log)")
     note = f"; {'; '.join(notes)}" if notes else ""
     plural = "s" if tally.submitted != 1 else ""
     print(f"submitted {tally.submitted} file{plural} from {args.side} to hub.submitted{note}")

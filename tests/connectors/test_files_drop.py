@@ -7,6 +7,8 @@ import base64
 import json
 import logging
 import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -254,3 +256,27 @@ async def until(check, timeout: float = 30.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr (e2fsprogs) to make a file unmovable")
+async def test_a_file_that_cannot_be_moved_is_left_said_once_and_the_others_go_on(broker, tmp_path, caplog):
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.EU)
+    box = tmp_path / "drop"
+    box.mkdir()
+    first, second = items(2, Side.EU)
+    stuck = drop(box, "stuck\nname.json", first)
+    drop(box, "fine.json", second)
+    if subprocess.run(["chattr", "+i", str(stuck)], capture_output=True).returncode != 0:  # noqa: S603, S607
+        pytest.skip("this filesystem has no immutable flag")
+    started = time.monotonic()
+    try:
+        for _ in range(2):  # each run says it once
+            tally = await run_drop(drop_config(box, Side.EU), settings, broker.bootstrap, True, health())
+        elapsed = time.monotonic() - started
+        assert (tally.submitted, tally.rejected, tally.waiting, tally.stuck) == (0, 0, 0, 1)
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)  # noqa: S603, S607
+    assert listed(box / "done") == ["fine.json"]
+    said = [r.getMessage() for r in caplog.records if "cannot move" in r.getMessage()]
+    assert said == [f"cannot move stuck name.json out of {box} (Operation not permitted): left where it is"] * 2
+    assert elapsed < 10  # a one-off run does not wait for a file it cannot move
