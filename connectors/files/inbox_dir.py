@@ -16,6 +16,7 @@ re-delivery after a crash or a replay) leaves it as it is: `unchanged`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import os
@@ -93,6 +94,7 @@ class InboxDir:
         self.format = inbox_format
         self._items: set[str] | None = None  # `kind--source_id` of the files present, read once
         self._dirty = False
+        self._failed: OSError | None = None  # the last write's failure, for `check`
         try:
             directory.mkdir(parents=True, exist_ok=True)
             remove_stale(directory)
@@ -126,7 +128,9 @@ class InboxDir:
         try:
             write_atomic(path, data)
         except OSError as exc:
-            raise ConnectorError(f"inbox directory {self.path}: cannot write {name}: {exc}") from exc
+            self._failed = exc
+            raise ConnectorError(f"inbox directory {self.path}: cannot write {name}: {exc.strerror}") from exc
+        self._failed = None
         return True
 
     async def flush(self) -> None:
@@ -139,7 +143,14 @@ class InboxDir:
             self._dirty = False
 
     async def check(self) -> None:
-        """Return when the directory exists and can be written."""
+        """Return when the directory takes files: a failed write that was not about one file's size means it does not.
+
+        So a full disk, a quota or a read-only directory stops the loop (retried later, nothing skipped)
+        instead of refusing every delivery in turn.
+        """
+        failed, self._failed = self._failed, None
+        if failed is not None and failed.errno != errno.EFBIG:  # EFBIG: that one file is too large for the filesystem
+            raise ConnectorError(f"inbox directory {self.path} cannot take files: {failed.strerror}")
         if not self.path.is_dir() or not os.access(self.path, os.W_OK | os.X_OK):
             raise ConnectorError(f"inbox directory {self.path} is missing or cannot be written")
 

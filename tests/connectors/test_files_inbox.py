@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import subprocess
 import time
 from collections import Counter
 
@@ -168,3 +170,31 @@ async def test_temporary_files_of_a_dead_writer_are_removed_and_others_left(tmp_
     os.utime(theirs, (old, old))
     InboxDir(inbox, Side.NATO)
     assert sorted(p.name for p in inbox.iterdir()) == sorted([fresh.name, theirs.name])
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr (e2fsprogs) to make a directory unwritable")
+async def test_a_directory_that_takes_no_files_stops_the_loop_and_skips_nothing(
+    broker, ledger_url, start_worker, tmp_path
+):
+    from hub.errors import ConnectorError
+
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    start_worker()
+    await publish(broker.bootstrap, [json.dumps(i).encode() for i in three_kinds(seed=8)])
+    await inbox_holds(broker.bootstrap, "NATO", 3)
+    if subprocess.run(["chattr", "+i", str(inbox)], capture_output=True).returncode != 0:  # noqa: S603, S607
+        pytest.skip("this filesystem has no immutable flag")
+    try:  # as a full disk or a read-only mount would: every write fails, even root's
+        with pytest.raises(ConnectorError, match=r"inbox directory .*: cannot write .*\.json: Operation not permitted"):
+            await fill(settings, inbox)
+    finally:
+        subprocess.run(["chattr", "-i", str(inbox)], check=True)  # noqa: S603, S607
+    ledger = Ledger(ledger_url)
+    try:
+        assert list(refusals(ledger)) == []  # nothing was refused: the deliveries wait
+    finally:
+        ledger.close()
+    assert await fill(settings, inbox) == Counter(added=3)
+    assert len(listed(inbox)) == 3
