@@ -8,7 +8,9 @@ import pytest
 
 from connectors.files.drop import DropDir
 from connectors.files.ready import Settle
+from hub.stix.convert import bundle, stix_objects
 from schemas.common import Side
+from schemas.envelope import SUBMISSION
 from tests.connectors.drops import drop, items, listed
 from tests.connectors.helpers import decisions, hub_settings, inbox_holds
 from tests.e2e.test_cli import hub, one_line_error
@@ -20,8 +22,11 @@ async def test_drop_then_inbox_through_the_hub(broker, ledger_url, start_worker,
     key = hub_settings(broker.bootstrap, tmp_path, Side.EU).signing.key_file
     box, inbox = tmp_path / "drop", tmp_path / "inbox"
     box.mkdir()
-    for i, doc in enumerate(items(3, Side.EU)):
-        drop(box, f"{i}.json", doc)  # just written: the one-off run waits until they settle (2 s)
+    docs = items(3, Side.EU, kinds=("misp_event", "stratcom_note", "assessment"))
+    drop(box, "0.json", docs[0])  # just written: the one-off run waits until they settle (2 s)
+    drop(box, "1.json", docs[1])
+    delivered = json.loads(SUBMISSION.validate_python(docs[2]).model_dump_json())
+    drop(box, "2.json", bundle(stix_objects(delivered)))  # an assessment as a STIX bundle
     drop(box, "bad.json", b"{")
     start_worker()
     env = {**worker_env, "HUB_DATA_DIR": str(tmp_path / "cli"), "HUB_SIGNING__KEY_FILE": str(key)}
@@ -30,7 +35,9 @@ async def test_drop_then_inbox_through_the_hub(broker, ledger_url, start_worker,
     said = f"submitted 3 files from EU to hub.submitted; 1 rejected (see {box}/rejected)\n"
     assert done.stdout.decode() == said
     assert listed(box / "done") == ["0.json", "1.json", "2.json"]
-    assert [r.decision for r in await decisions(ledger_url, 3)] == ["delivered"] * 3
+    records = await decisions(ledger_url, 3)
+    assert [r.decision for r in records] == ["delivered"] * 3
+    assert {r.source_id for r in records} == {d["source_id"] for d in docs}
     await inbox_holds(broker.bootstrap, "NATO", 3)
     done = hub("files", "inbox", str(inbox), "--side", "nato", "--format", "stix", "--once", env=env)
     said = f"applied 3 deliveries for NATO to {inbox}: 3 added, 0 updated, 0 unchanged, 0 refused\n"
