@@ -37,7 +37,8 @@ async def test_drop_then_inbox_through_the_hub(broker, ledger_url, start_worker,
     assert listed(box / "done") == ["0.json", "1.json", "2.json"]
     records = await decisions(ledger_url, 3)
     assert [r.decision for r in records] == ["delivered"] * 3
-    assert {r.source_id for r in records} == {d["source_id"] for d in docs}
+    ids = {docs[0]["payload"]["Event"]["uuid"], docs[1]["source_id"], docs[2]["source_id"]}
+    assert {r.source_id for r in records} == ids
     await inbox_holds(broker.bootstrap, "NATO", 3)
     done = hub("files", "inbox", str(inbox), "--side", "nato", "--format", "stix", "--once", env=env)
     said = f"applied 3 deliveries for NATO to {inbox}: 3 added, 0 updated, 0 unchanged, 0 refused\n"
