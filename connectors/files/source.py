@@ -102,8 +102,7 @@ class DropSource:
         self.health.skipped = tally.waiting + tally.stuck
 
     def _take(self, where: Path, name: str) -> Ready | Unusable | OSError | None:
-        """Claim, read and check one file (in a thread): Ready, Unusable, OSError if it cannot be moved, or None
-        while it is being written."""
+        """Claim, read and check one file (in a thread); None while it is written, OSError when it cannot be moved."""
         try:
             claimed = self.drop.claim(where, name)
         except OSError as exc:
