@@ -7,6 +7,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from connectors.files.dropped import submission_id
 from hub.config.keystore import signer_from_file
 from hub.demo.scenario import updated
+from hub.kafka.broker import free_port
 from hub.ledger import Ledger
 from schemas.common import Side
 from tests.conftest import assert_exact_counts
@@ -89,7 +91,8 @@ async def test_a_thousand_files_give_a_thousand_decisions_and_one_inbox_file_per
 ):
     files, expected = thousand_and_forty()
     box, inbox = tmp_path / "eu-drop", tmp_path / "nato-inbox"
-    start_worker(**connectors_env(tmp_path))
+    port = free_port()
+    start_worker(**connectors_env(tmp_path), HUB_HEALTH__PORT=str(port))
     started = time.monotonic()
     drop_all(box, files)
     await until(lambda: len(listed(box / "done")) + len(listed(box / "rejected")) == 1080, 180, "every file filed")
@@ -128,6 +131,18 @@ async def test_a_thousand_files_give_a_thousand_decisions_and_one_inbox_file_per
         assert_exact_counts(ledger, dict(expected))
     finally:
         ledger.close()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:  # noqa: S310
+        metrics = answer.read().decode()
+    found = {
+        (m.group(1), m.group(2)): float(m.group(3))
+        for m in re.finditer(
+            r'hub_connector_items_total\{connector="files-(drop|inbox)-[^"]*",[^}]*what="(\w+)"\} (\S+)', metrics
+        )
+    }
+    assert found == {
+        ("drop", "submitted"): 1000, ("drop", "applied"): 0, ("drop", "refused"): 40,
+        ("inbox", "submitted"): 0, ("inbox", "applied"): 870, ("inbox", "refused"): 0,
+    }  # fmt: skip
     print(f"\n1,040 files filed in {filed:.1f} s; 1,000 decided and 870 inbox files written in {total:.1f} s")
 
 
