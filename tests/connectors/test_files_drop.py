@@ -164,17 +164,27 @@ async def test_a_file_still_being_written_is_never_read_half(broker, tmp_path):
                 assert await run.tally() == (0, 0, 1)
             writer.write(first[100:])
         assert await run.tally() == (1, 0, 0)
-    async with RunningDrop(settings, broker.bootstrap, tmp_path / "settled", Settle(0.6, leases=False)) as run:
+    async with RunningDrop(settings, broker.bootstrap, tmp_path / "settled", Settle(30.0, leases=False)) as run:
         with (run.box / "slow.json").open("wb") as writer:
             writer.write(second[:100])
             writer.flush()
             assert await run.tally() == (0, 0, 1)
             writer.write(second[100:])
         assert await run.tally() == (0, 0, 1)  # just written: not settled yet
-        os.utime(run.box / "slow.json", (0, os.stat(run.box / "slow.json").st_mtime - 1))
+        os.utime(run.box / "slow.json", (0, time.time() - 31))  # as if 31 s went by without a change
         assert await run.tally() == (1, 0, 0)
     sent = [r.value for r in await read_topic(broker.bootstrap, "hub.submitted", 2, timeout=10)]
     assert sorted(sent) == sorted([first, second])  # whole, each once
+
+
+async def test_a_file_dated_in_the_future_is_taken_once_seen_unchanged_for_the_settle_time(broker, tmp_path):
+    settings = hub_settings(broker.bootstrap, tmp_path, Side.EU)
+    async with RunningDrop(settings, broker.bootstrap, tmp_path / "drop", Settle(0.5, leases=False)) as run:
+        path = drop(run.box, "future.json", items(1, Side.EU)[0])
+        os.utime(path, (0, time.time() + 86_400))  # a clock, or a copy tool, set it a day ahead
+        assert await run.tally() == (0, 0, 1)  # first seen now
+        await asyncio.sleep(0.6)
+        assert await run.tally() == (1, 0, 0)  # unchanged for the settle time: complete
 
 
 async def test_one_process_at_a_time_works_on_a_drop_directory(broker, tmp_path):
