@@ -160,13 +160,19 @@ class HealthSettings(BaseModel):
     port: int | None = Field(None, ge=0, le=65535, description="Port to serve on; 0: a free one (logged); unset: off")
 
 
+FILES_SCAN_S = 2.0  # a files connector lists its drop directory this often: one listdir when idle
+FILE_SETTLE_S = 2.0  # a dropped file untouched this long is complete, where no lease can tell (see connectors/files)
+
+
 class ConnectorSettings(BaseModel):
-    """One MISP connector that `hub up` runs: a source into the hub, a sink of its side's inbox, or both."""
+    """One connector that `hub up` runs: a source into the hub, a sink of its side's inbox, or both."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    type: Literal["rest", "feed"] = Field(description="MISP REST API (url, key) or a feed directory (dir)")
-    side: Literal["EU", "NATO"] = Field(description="The side whose MISP or feed this is")
+    type: Literal["rest", "feed", "files"] = Field(
+        description="MISP REST API (url, key), a MISP feed directory (dir), or drop and inbox directories (files)"
+    )
+    side: Literal["EU", "NATO"] = Field(description="The side whose MISP, feed or directories these are")
     role: Literal["source", "sink", "both"] = Field("both", description="Pull into the hub, apply deliveries, or both")
     url: str | None = Field(None, description="MISP base URL (rest): https://, or http:// with allow_http")
     key: SecretStr | None = Field(None, description="MISP API key (rest); or key_file")
@@ -178,10 +184,29 @@ class ConnectorSettings(BaseModel):
     max_answer_mib: int = Field(64, ge=1, le=64, description="Largest answer read from the peer, decompressed")
     dir: Path | None = Field(None, description="Feed directory (feed)")
     distribution: int = Field(3, ge=0, le=4, description="Distribution given to feed events that carry none")
-    interval_s: float = Field(60.0, ge=1, le=86_400, description="Seconds between two pulls")
+    interval_s: float = Field(60.0, ge=1, le=86_400, description="Seconds between two pulls (files: 2 s)")
+    drop_dir: Path | None = Field(None, description="Drop directory (files): one envelope or STIX bundle per file")
+    inbox_dir: Path | None = Field(None, description="Inbox directory (files): one file per delivery")
+    inbox_format: Literal["envelope", "stix"] = Field(
+        "envelope", description="What an inbox file holds (files): the delivered envelope, or a STIX 2.1 bundle"
+    )
+    max_file_mib: int = Field(64, ge=1, le=64, description="Largest file taken from the drop directory (files)")
+    settle_s: float = Field(
+        FILE_SETTLE_S, ge=0, le=3600, description="A dropped file unchanged this long is complete (files)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _files_scan_often(cls, data: Any) -> Any:
+        """A drop directory is listed every FILES_SCAN_S unless `interval_s` says otherwise."""
+        if isinstance(data, dict) and data.get("type") == "files" and data.get("interval_s") is None:
+            return {**data, "interval_s": FILES_SCAN_S}
+        return data
 
     @model_validator(mode="after")
     def _peer_given(self) -> ConnectorSettings:
+        if self.type == "files":
+            return self._directories_given()
         if self.type == "feed":
             if self.dir is None:
                 raise ValueError("a feed connector needs `dir`")
@@ -193,6 +218,18 @@ class ConnectorSettings(BaseModel):
         if self.ca_bundle is not None and not self.verify_tls:
             raise ValueError("`ca_bundle` and `verify_tls = false` contradict each other; keep one")
         _check_url(self.url, self.allow_http)
+        return self
+
+    def _directories_given(self) -> ConnectorSettings:
+        """A files connector: the directories its role needs, and two different ones."""
+        if self.dir is not None:
+            raise ValueError("a files connector takes `drop_dir` and `inbox_dir`, not `dir`")
+        if self.role in ("source", "both") and self.drop_dir is None:
+            raise ValueError(f"a files connector with role {self.role} needs `drop_dir`")
+        if self.role in ("sink", "both") and self.inbox_dir is None:
+            raise ValueError(f"a files connector with role {self.role} needs `inbox_dir`")
+        if self.role == "both" and Path(str(self.drop_dir)).resolve() == Path(str(self.inbox_dir)).resolve():
+            raise ValueError("`drop_dir` and `inbox_dir` are the same directory: deliveries would be submitted back")
         return self
 
 
@@ -227,7 +264,9 @@ class Settings(BaseSettings):
     recipients: dict[str, list[str]] = Field(default_factory=dict, description="Extra names per side (EU, NATO)")
     signing: SigningSettings = Field(default_factory=SigningSettings)
     policy_file: Path | None = Field(None, description="Release policy per destination (TOML); default: built in")
-    connectors: list[ConnectorSettings] = Field(default_factory=list, description="MISP connectors run by `hub up`")
+    connectors: list[ConnectorSettings] = Field(
+        default_factory=list, description="MISP and files connectors run by `hub up`"
+    )
     misp_key: SecretStr | None = Field(None, description="MISP API key of `hub misp pull|push` (HUB_MISP_KEY)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")

@@ -66,20 +66,29 @@ def resolve_bootstrap(settings: Settings) -> str:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted, on a running `hub broker` when `broker.addr` names one that answers."""
+    from connectors.files.service import check_files_connectors, files_connectors
     from connectors.misp.service import check_connectors, connectors
     from hub.worker.runtime import run_worker
 
-    check_connectors(settings)  # before the broker starts: a connector that can never work is one line
+    misp = _only_misp(settings)
+    check_connectors(misp)  # before the broker starts: a connector that can never work is one line
+    check_files_connectors(settings)
     live = live_embedded_broker(settings)
     if live is not None:
         log.info("broker: the embedded broker already running at %s (from %s)", live, broker_file(settings))
-        settings = on_embedded_broker(settings, live)
+        settings, misp = on_embedded_broker(settings, live), on_embedded_broker(misp, live)
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        connectors=lambda bootstrap: connectors(settings, bootstrap),
+        connectors=lambda bootstrap: [*connectors(misp, bootstrap), *files_connectors(settings, bootstrap)],
     )
     return 0
+
+
+def _only_misp(settings: Settings) -> Settings:
+    """`settings` with only the MISP connectors (rest, feed), which `connectors.misp.service` builds."""
+    kept = [cfg for cfg in settings.connectors if cfg.type in ("rest", "feed")]
+    return settings.model_copy(update={"connectors": kept})
 
 
 def live_embedded_broker(settings: Settings) -> str | None:

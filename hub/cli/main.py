@@ -17,7 +17,7 @@ EXIT_FAILED = 1  # the command ran and found a problem
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from hub.cli import audit, core, dashboard, demo, keys, misp, policy, report
+    from hub.cli import audit, core, dashboard, demo, files, keys, misp, policy, report
 
     return [
         core.register,
@@ -25,6 +25,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         keys.register,
         policy.register,
         misp.register,
+        files.register,
         report.register,
         audit.register,
         dashboard.register,
