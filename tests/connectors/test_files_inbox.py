@@ -106,7 +106,7 @@ async def test_what_the_hub_did_not_sign_for_this_side_is_refused_recorded_and_p
     await publish(broker.bootstrap, [json.dumps(to_eu).encode()])
     [genuine_for_eu] = await read_topic(broker.bootstrap, "eu.inbox", 1)
     forged = json.dumps(three_kinds(seed=6)[0]).encode()
-    await publish_raw(broker.bootstrap, "nato.inbox", forged)  # unsigned, with a `hub-sid`
+    await publish_raw(broker.bootstrap, "nato.inbox", forged, "forged-1")  # unsigned, with a `hub-sid`
     await _copy(broker.bootstrap, genuine_for_eu, "nato.inbox")  # signed by the hub, but for the EU side
     good = three_kinds(seed=7)[0]
     await publish(broker.bootstrap, [json.dumps(good).encode()])
