@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connectors.atomic import write_atomic
 from connectors.misp.envelope import checked_uuid
-from connectors.misp.watermark import write_atomic
 from hub.core.misp_release import as_int
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB, read_limited
