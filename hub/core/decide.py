@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.core.admit import Submitted, admit, admit_all
+from hub.core.copies import compare, tokens
 from hub.core.decision import Decision, Outcome
 from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
@@ -68,16 +69,25 @@ def decide_one(
         return Outcome(
             sid, Decision.REJECTED, refusal.reason, refusal.rule, env, submitter=checked.owner, disclosable=shown
         )
-    verdict = dedupe(env, digest, prior, owner)
+    verdict = dedupe(env, digest, prior, owner, checked.owner)
     if verdict.is_duplicate:
         return Outcome(sid, Decision.DUPLICATE, verdict.reason, verdict.rule, env, digest, submitter=checked.owner)
     withhold = release_check(env, policy)
     if withhold is not None:
         return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest, submitter=checked.owner)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
-    env, digest, stripped = released(env, digest, policy)
-    reason = verdict.reason + stripped
-    return Outcome(sid, decision, reason, verdict.rule, env, digest, machine_tags(env), submitter=checked.owner)
+    shaped, shaped_hash, stripped = released(env, digest, policy)
+    rule, reason = verdict.rule, verdict.reason
+    if verdict.compare and prior is not None and prior.held:
+        found = compare(tokens(shaped), prior.held, isinstance(env, MispEventEnvelope), env.version.isoformat())
+        if not found.crosses:
+            return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
+        rule, reason = found.rule, found.reason
+    elif verdict.compare:  # every earlier copy of this version was withheld: this one is decided afresh
+        rule = "newer-version" if verdict.is_update else "new"
+        reason = f"version {env.version.isoformat()}: no earlier copy of it crossed (withheld); this one may"
+    tags = machine_tags(shaped)
+    return Outcome(sid, decision, reason + stripped, rule, shaped, shaped_hash, tags, submitter=checked.owner)
 
 
 def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:
@@ -96,7 +106,14 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
         return None
     delivered = outcome.crosses or (prior is not None and prior.delivered)
     owner = prior.owner if prior is not None and prior.owner else outcome.submitter
-    return Seen(env.version, outcome.content_hash, env.origin, delivered, owner)
+    before = prior.held if prior is not None and prior.version == env.version and prior.held is not None else None
+    if not outcome.crosses:  # withheld: the counterpart holds what it held of this version, if anything
+        held = before or frozenset()
+    elif isinstance(env, MispEventEnvelope) and before:  # sinks add parts by UUID: it ends with the union
+        held = before | tokens(env)
+    else:
+        held = tokens(env)
+    return Seen(env.version, outcome.content_hash, env.origin, delivered, owner, held)
 
 
 def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: ReleasePolicy, raw: bytes) -> Outcome:

@@ -98,9 +98,9 @@ class Ledger:
 
     def seen(self, keys: Iterable[str]) -> dict[str, Seen]:
         """Dedupe state (and owner) of these item keys."""
-        sql = "SELECT key, version, content_hash, origin, delivered, owner FROM items WHERE key IN ({})"
+        sql = "SELECT key, version, content_hash, origin, delivered, owner, held FROM items WHERE key IN ({})"
         rows = self._in(sql, keys)
-        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w) for k, v, h, o, d, w in rows}
+        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w, _held(p)) for k, v, h, o, d, w, p in rows}
 
     def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
         """For each content hash already held, the key of an item that has it."""
@@ -158,11 +158,11 @@ class Ledger:
         marks = ",".join("?" * len(COLUMNS))
         self._many(f"INSERT INTO ledger ({','.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records])
         self._many(
-            "INSERT INTO items (key, version, content_hash, origin, delivered, owner) VALUES (?,?,?,?,?,?) "
+            "INSERT INTO items (key, version, content_hash, origin, delivered, owner, held) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT (key) DO UPDATE SET version=excluded.version, content_hash=excluded.content_hash, "
-            "origin=excluded.origin, delivered=excluded.delivered, owner=excluded.owner",
+            "origin=excluded.origin, delivered=excluded.delivered, owner=excluded.owner, held=excluded.held",
             [
-                (k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered), s.owner)
+                (k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered), s.owner, _parts(s.held))
                 for k, s in states.items()
             ],
         )
@@ -214,6 +214,15 @@ class Ledger:
             if len(page) < batch:
                 return
             after_seq = page[-1].seq
+
+
+def _parts(held: frozenset[str] | None) -> str | None:
+    """`Seen.held` as stored: tokens joined by spaces, "" when none crossed, NULL when unknown."""
+    return None if held is None else " ".join(sorted(held))
+
+
+def _held(stored: str | None) -> frozenset[str] | None:
+    return None if stored is None else frozenset(stored.split())
 
 
 def _record(o: Outcome, seq: int, prev: str, at: datetime) -> Record:
