@@ -98,7 +98,10 @@ class Ledger:
 
     def seen(self, keys: Iterable[str]) -> dict[str, Seen]:
         """Dedupe state (and owner) of these item keys."""
-        sql = "SELECT key, version, content_hash, origin, delivered, owner, held FROM items WHERE key IN ({})"
+        sql = (
+            "SELECT i.key, i.version, i.content_hash, i.origin, i.delivered, i.owner, h.parts FROM items i "
+            "LEFT JOIN held h ON h.key = i.key WHERE i.key IN ({})"
+        )
         rows = self._in(sql, keys)
         return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w, _held(p)) for k, v, h, o, d, w, p in rows}
 
@@ -158,13 +161,17 @@ class Ledger:
         marks = ",".join("?" * len(COLUMNS))
         self._many(f"INSERT INTO ledger ({','.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records])
         self._many(
-            "INSERT INTO items (key, version, content_hash, origin, delivered, owner, held) VALUES (?,?,?,?,?,?,?) "
+            "INSERT INTO items (key, version, content_hash, origin, delivered, owner) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT (key) DO UPDATE SET version=excluded.version, content_hash=excluded.content_hash, "
-            "origin=excluded.origin, delivered=excluded.delivered, owner=excluded.owner, held=excluded.held",
+            "origin=excluded.origin, delivered=excluded.delivered, owner=excluded.owner",
             [
-                (k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered), s.owner, _parts(s.held))
+                (k, s.version.isoformat(), s.content_hash, s.origin.value, int(s.delivered), s.owner)
                 for k, s in states.items()
             ],
+        )
+        self._many(
+            "INSERT INTO held (key, parts) VALUES (?,?) ON CONFLICT (key) DO UPDATE SET parts=excluded.parts",
+            [(k, " ".join(sorted(s.held))) for k, s in states.items() if s.held is not None],
         )
         self._many(
             "INSERT INTO counts (day, area, kind, direction, decision, n) VALUES (?,?,?,?,?,?) "
@@ -216,12 +223,8 @@ class Ledger:
             after_seq = page[-1].seq
 
 
-def _parts(held: frozenset[str] | None) -> str | None:
-    """`Seen.held` as stored: tokens joined by spaces, "" when none crossed, NULL when unknown."""
-    return None if held is None else " ".join(sorted(held))
-
-
 def _held(stored: str | None) -> frozenset[str] | None:
+    """`Seen.held` from the `held` table: tokens joined by spaces ("" when no copy crossed); no row: unknown."""
     return None if stored is None else frozenset(stored.split())
 
 
