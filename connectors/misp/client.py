@@ -2,7 +2,10 @@
 
 PyMISP is synchronous and reads whole answers: it can neither bound an answer's size nor be
 cancelled when the worker stops, so the few calls the connectors need are made here directly, as
-PyMISP makes them (`events/index`, `events/view`, `events/add`, `events/edit`). What a peer
+PyMISP makes them (`events/index`, `events/view`, `events/add`, `events/edit`). An edit follows
+MISP's rules: a tag the delivery dropped is sent with `"deleted": true` (MISP only adds the tags it
+is sent), and a fuller copy of a version MISP holds is sent one second past MISP's timestamp (it
+takes nothing else). What a peer
 answers is not believed: an index row must hold a UUID and a timestamp, the event served must be
 the event asked for, and a write counts only when the answer, or a read-back, shows the event.
 """
@@ -17,8 +20,10 @@ from typing import Any
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
+from connectors.misp.merge import missing
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
+from schemas.markings import is_local
 
 log = logging.getLogger("hub.misp")
 INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
@@ -149,7 +154,17 @@ class MispClient:
             return await self._shown(answer, key, sent, Applied.ADDED, "events/add")
         if not (answer.status == 403 and "already exists" in _message(answer)):
             raise self._failed(answer, f"events/add {key}")
-        answer = await self.http.request("POST", f"events/edit/{key}", {"Event": event})
+        held = await self.event(key)
+        peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
+        edit = {**event, "Tag": untagged(event, held)} if held is not None and "Tag" in event else event
+        if held is not None and peer >= sent:
+            attrs, objs = missing(held, event)
+            if not attrs and not objs:
+                return Applied.UNCHANGED  # MISP holds this version or a newer one, with every part of it
+            # Another copy of a version MISP holds (hub.core.copies): MISP takes only a strictly newer
+            # edit, so the parts it lacks are sent in one a second past its own; those it holds are kept.
+            sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
+        answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
             return await self._shown(answer, key, sent, Applied.UPDATED, f"events/edit/{key}")
         if answer.status == 403 and "not newer" in _message(answer):
@@ -174,6 +189,22 @@ class MispClient:
             return applied
         found = "no such event" if held is None else f"version {timestamp_of(held.get('timestamp'))}"
         raise Refused(f"MISP at {self.url}: {what}, and a read-back shows {found}: not applied")
+
+
+def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:
+    """The event's tags, plus each tag MISP holds that the delivery dropped, sent with `"deleted": true`.
+
+    MISP's edit attaches the tags it is sent and keeps the others: a removal reaches it only as a tag
+    sent deleted (or through its untag endpoint). Local tags MISP holds are its own: never removed.
+    """
+    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
+    names = {t.get("name") for t in tags}
+    dropped = [
+        {"name": t["name"], "deleted": True}
+        for t in held.get("Tag") or []
+        if isinstance(t, dict) and t.get("name") and t["name"] not in names and not is_local(t)
+    ]
+    return [*tags, *dropped]
 
 
 def _holds(body: dict[str, Any], key: str, sent: int) -> bool:

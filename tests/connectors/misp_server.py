@@ -3,7 +3,9 @@
 What it keeps: API-key authentication (403 "Authentication failed"); event UUID uniqueness (an add
 of a known UUID is 403 "Event already exists"); attribute and object UUID uniqueness across events
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
-the local copy"); missing UUIDs and timestamps set on save; published flags; `events/index` with
+the local copy"); MISP's tag rules on edit (the tags sent are added, the event's others kept; only
+a tag sent with `"deleted": true` is removed, or one taken off by `tags/removeTagFromObject` or
+`events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags; `events/index` with
 `minimal`, `published`, `timestamp`, `limit` and `page` (newest first, as MISP lists them);
 `events/view` with `deleted`. Enough of `servers/getVersion` and `users/view/me` for PyMISP to
 connect. `fail(n)` makes the next n requests answer HTTP 500; `state.hostile`, when set, answers
@@ -129,10 +131,26 @@ class MispState:
                 "errors": NOT_NEWER,
             }
         body["id"], body["uuid"] = old["id"], old["uuid"]
+        body["Tag"] = _tags_on_edit(old.get("Tag") or [], body.get("Tag"))
         for key in ("Attribute", "Object"):
             sent = {str(p.get("uuid")): p for p in body.get(key) or []}
             body[key] = [p for p in old.get(key) or [] if str(p["uuid"]) not in sent] + list(sent.values())
         return 200, {"Event": self._save(body)}
+
+    def untag(self, ref: str, tag: str) -> tuple[int, Any]:
+        """`tags/removeTagFromObject` and `events/removeTag`: take `tag` (a name) off an event or an attribute."""
+        for event in self.events.values():
+            holders = [event, *(event.get("Attribute") or [])]
+            for o in event.get("Object") or []:
+                holders += o.get("Attribute") or []
+            for holder in holders:
+                if ref in (str(holder.get("uuid")), str(holder.get("id"))):
+                    before = holder.get("Tag") or []
+                    holder["Tag"] = [t for t in before if t.get("name") != tag]
+                    if len(holder["Tag"]) == len(before):
+                        return 200, {"saved": False, "errors": "Invalid Tag."}
+                    return 200, {"saved": True, "success": "Tag removed.", "check_publish": True}
+        return 404, {"name": "Invalid object.", "message": "Invalid object.", "url": "/tags/removeTagFromObject"}
 
     def index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """`events/index`: `published`, `timestamp` (at or after, or a [from, to] pair), `minimal`, `limit`, `page`."""
@@ -184,6 +202,20 @@ class MispState:
                 for o in event.get("Object") or []
             ]
         return 200, {"Event": body}
+
+
+def _tags_on_edit(held: list[dict[str, Any]], sent: Any) -> list[dict[str, Any]]:
+    """MISP's event edit: sent tags are attached, held ones kept; only a tag sent with `deleted` is detached."""
+    if not isinstance(sent, list):
+        return held
+    gone = {t.get("name") for t in sent if isinstance(t, dict) and t.get("deleted")}
+    kept = [t for t in held if t.get("name") not in gone]
+    names = {t.get("name") for t in kept}
+    for t in sent:
+        if isinstance(t, dict) and not t.get("deleted") and t.get("name") not in names:
+            kept.append({k: v for k, v in t.items() if k != "deleted"})
+            names.add(t.get("name"))
+    return kept
 
 
 def _user() -> dict[str, Any]:
@@ -284,6 +316,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, doc, location)
         elif parts[:2] == ["events", "edit"] and len(parts) >= 3:
             self._reply(*st.edit(parts[2], body))
+        elif path == "tags/removeTagFromObject":
+            self._reply(*st.untag(str(body.get("uuid", "")), str(body.get("tag", ""))))
+        elif parts[:2] == ["events", "removeTag"] and len(parts) >= 4:
+            from urllib.parse import unquote
+
+            self._reply(*st.untag(parts[2], unquote("/".join(parts[3:]))))
         else:
             self._reply(404, {"name": "Not Found", "message": "Not Found", "url": f"/{path}"})
 
