@@ -38,10 +38,11 @@ class KeyRefused(ConnectorError):
 
 @dataclass(frozen=True)
 class IndexRow:
-    """One event of the index: its UUID and timestamp, both checked."""
+    """One event of the index: its UUID, timestamp (its version) and publication time, all checked."""
 
     uuid: str
     timestamp: int
+    published: int = 0  # `publish_timestamp`; the timestamp when MISP gives none
 
 
 def _message(answer: Answer) -> str:
@@ -103,10 +104,14 @@ class MispClient:
             raise ConnectorError(f"MISP at {self.url}: servers/getVersion did not answer a MISP version")
 
     async def index(self, since: int, page: int, limit: int = INDEX_PAGE) -> tuple[list[IndexRow], int, int]:
-        """One page of published events changed at or after `since`: (rows, rows refused, rows answered)."""
-        query: dict[str, Any] = {"minimal": True, "published": True, "limit": limit, "page": page}
+        """One page of events published at or after `since`: (rows, rows refused, rows answered).
+
+        By `publish_timestamp`, not `timestamp`: an event edited long ago and published now is new
+        to the other side. Not `minimal`: MISP's minimal rows leave `publish_timestamp` out.
+        """
+        query: dict[str, Any] = {"published": True, "limit": limit, "page": page}
         if since:
-            query["timestamp"] = since
+            query["publish_timestamp"] = since
         answer = await self.index_http.request("POST", "events/index", query)
         if answer.status != 200:
             raise self._failed(answer, "events/index")
@@ -216,4 +221,6 @@ def _row(row: Any) -> IndexRow | None:
     if not isinstance(row, dict):
         return None
     key, stamp = event_uuid(row.get("uuid")), timestamp_of(row.get("timestamp"))
-    return IndexRow(key, stamp) if key is not None and stamp is not None else None
+    if key is None or stamp is None:
+        return None
+    return IndexRow(key, stamp, timestamp_of(row.get("publish_timestamp")) or stamp)

@@ -5,12 +5,13 @@ of a known UUID is 403 "Event already exists"); attribute and object UUID unique
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
 the local copy"); MISP's tag rules on edit (the tags sent are added, the event's others kept; only
 a tag sent with `"deleted": true` is removed, or one taken off by `tags/removeTagFromObject` or
-`events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags; `events/index` with
-`minimal`, `published`, `timestamp`, `limit` and `page` (newest first, as MISP lists them);
-`events/view` with `deleted`. Enough of `servers/getVersion` and `users/view/me` for PyMISP to
-connect. `fail(n)` makes the next n requests answer HTTP 500; `state.hostile`, when set, answers
-any request it wants to with a `Reply` of its own (see `tests/connectors/hostile.py`). With
-`tls=(certfile, keyfile)` it speaks HTTPS.
+`events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags
+(`publish_timestamp` is the timestamp an event is saved at, unless a test gives its own);
+`events/index` with `minimal`, `published`, `timestamp`, `publish_timestamp`, `limit` and `page`
+(newest first, as MISP lists them); `events/view` with `deleted`. Enough of `servers/getVersion`
+and `users/view/me` for PyMISP to connect. `fail(n)` makes the next n requests answer HTTP 500;
+`state.hostile`, when set, answers any request it wants to with a `Reply` of its own (see
+`tests/connectors/hostile.py`). With `tls=(certfile, keyfile)` it speaks HTTPS.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class MispState:
             o["Attribute"] = self._claim(key, o.get("Attribute") or [])
         body["Object"] = objects
         body["published"] = bool(body.get("published", False))
+        if body["published"] and not body.get("publish_timestamp"):
+            body["publish_timestamp"] = str(body["timestamp"])  # published as saved (tests may give their own)
         self.events[key] = body
         self.ids[str(body["id"])] = key
         return body
@@ -161,15 +164,13 @@ class MispState:
         return rows
 
     def _index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        stamp = query.get("timestamp")
-        low, high = (stamp if isinstance(stamp, list) else (stamp, None)) if stamp is not None else (None, None)
         rows = []
         for e in self.events.values():
             if "published" in query and bool(query["published"]) != e["published"]:
                 continue
-            if low is not None and _ts(e["timestamp"]) < _ts(low):
+            if not _within(e.get("timestamp"), query.get("timestamp")):
                 continue
-            if high is not None and _ts(e["timestamp"]) > _ts(high):
+            if not _within(e.get("publish_timestamp"), query.get("publish_timestamp")):
                 continue
             if query.get("minimal"):
                 orgc = (e.get("Orgc") or {}).get("uuid", "")
@@ -202,6 +203,14 @@ class MispState:
                 for o in event.get("Object") or []
             ]
         return 200, {"Event": body}
+
+
+def _within(value: Any, bound: Any) -> bool:
+    """MISP's index filter on a time: at or after `bound`, or within a [from, to] pair; no bound: any."""
+    if bound is None:
+        return True
+    low, high = bound if isinstance(bound, list) else (bound, None)
+    return _ts(value) >= _ts(low) and (high is None or _ts(value) <= _ts(high))
 
 
 def _tags_on_edit(held: list[dict[str, Any]], sent: Any) -> list[dict[str, Any]]:

@@ -258,7 +258,8 @@ async def test_a_peer_timestamp_far_in_the_future_does_not_hide_later_events(mis
 
 async def test_too_large_and_unrepresentable_events_are_unsent_and_passed(misp_servers, tmp_path):
     server = misp_servers()
-    seed(server, event(U1, 1000, info="x" * 300_000), event(U2, 2000), event(U3, 3000))
+    big = [{"type": "text", "category": "Other", "value": "x" * 300_000}]  # in the event, not in its index row
+    seed(server, event(U1, 1000, Attribute=big), event(U2, 2000), event(U3, 3000))
     c = misp_client(server, max_bytes=256 * 1024)
     inf = json.dumps({"Event": event(U2, 2000)}).replace('"distribution": "3"', '"distribution": 1e999')
     server.state.hostile = when(f"events/view/{U2}", raw(inf))
@@ -417,3 +418,25 @@ async def test_the_loopback_misp_untags_by_its_endpoints(misp_servers):
     assert answer.status == 200
     assert [t["name"] for t in server.state.events[U1]["Tag"]] == ["tlp:green"]
     await c.close()
+
+
+async def test_an_event_edited_before_the_mark_and_published_after_it_is_pulled_once(misp_servers, tmp_path):
+    server = misp_servers()
+    seed(server, event(U1, 1000), event(U2, 900, published=False))
+    source = RestSource(misp_client(server), Side.EU, Watermark(tmp_path / "wm.db"))
+    first = await changes(source)
+    assert [ch.key for ch in first] == [U1]
+    source.done(first)
+    source.passed()
+    assert source.watermark.since == 1000
+    late = server.state.events[U2]
+    late["published"], late["publish_timestamp"] = True, "5000"  # published long after its last edit
+    found = await changes(source)
+    assert [(ch.key, ch.version) for ch in found] == [(U2, 900)]
+    source.done(found)
+    source.passed()
+    assert source.watermark.since == 5000
+    assert await changes(source) == []  # the overlap asks again; the versions keep it from a second pull
+    index = [c for c in server.state.calls if c == "POST events/index"]
+    assert len(index) == 3
+    await source.close()
