@@ -57,6 +57,7 @@ class FeedSource:
         self.distribution = distribution
         self.pending = 0  # events found new or changed by the last scan, for progress
         self.broken = 0  # event files that could not be read in the last scan
+        self.skipped: list[str] = []  # those files (or manifest entries) named, each with why, for the command line
         self._digests: dict[str, str] = {}  # key -> `fingerprint digest` of what the last scan read
         self._hub: set[str] = set()  # entries the hub's feed sink wrote past their version (`hub_version`)
 
@@ -65,13 +66,13 @@ class FeedSource:
         manifest = await asyncio.to_thread(self.feed.manifest, True)
         listed: list[tuple[str, int]] = []
         self.broken = 0
+        self.skipped = []
         self._hub = set()
         for name, entry in manifest.items():
             key = event_uuid(name)
             stamp = timestamp_of(entry.get("hub_version", entry.get("timestamp")))
             if key is None or stamp is None:
-                self.broken += 1
-                log.warning("skipped: manifest entry %.60r has no event UUID or no valid timestamp", name)
+                self._skip(f"manifest entry {name[:60]!r} (no event UUID or no valid timestamp)")
                 continue
             listed.append((key, stamp))
             if "hub_version" in entry:
@@ -86,12 +87,10 @@ class FeedSource:
                 yield Unsent(key, stamp, str(exc))
                 continue
             except ConnectorError as exc:
-                self.broken += 1
-                log.warning("skipped: %s", exc)
+                self._skip(f"{key}.json ({str(exc).removeprefix(str(self.feed.path / key) + '.json: ')[:160]})")
                 continue
             if event_uuid(body.get("uuid", key)) != key:
-                self.broken += 1
-                log.warning("skipped: %s.json holds event %.60s, not %s", key, body.get("uuid"), key)
+                self._skip(f"{key}.json (holds event {str(body.get('uuid'))[:60]}, not {key})")
                 continue
             digest, before = f"{print_} {_digest(body)}", self._digests.get(key)
             if before is not None and before.partition(" ")[2] == digest.partition(" ")[2]:
@@ -118,6 +117,12 @@ class FeedSource:
             if print_ is not None and digests[key].partition(" ")[0] != print_:
                 out.append((stamp, key))
         return out
+
+    def _skip(self, what: str) -> None:
+        """Count and name a file or entry that cannot be read; it is tried again next scan."""
+        self.broken += 1
+        self.skipped.append(what)
+        log.warning("skipped: %s", what)
 
     def done(self, items: Sequence[Change | Unsent]) -> None:
         """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""
