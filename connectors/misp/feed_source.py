@@ -72,7 +72,7 @@ class FeedSource:
             key = event_uuid(name)
             stamp = timestamp_of(entry.get("hub_version", entry.get("timestamp")))
             if key is None or stamp is None:
-                self._skip(f"manifest entry {name[:60]!r} (no event UUID or no valid timestamp)")
+                self._skip(f"manifest entry {name[:60]!r}", "no event UUID or no valid timestamp")
                 continue
             listed.append((key, stamp))
             if "hub_version" in entry:
@@ -87,10 +87,10 @@ class FeedSource:
                 yield Unsent(key, stamp, str(exc))
                 continue
             except ConnectorError as exc:
-                self._skip(f"{key}.json ({str(exc).removeprefix(str(self.feed.path / key) + '.json: ')[:160]})")
+                self._skip(f"{key}.json", str(exc))
                 continue
             if event_uuid(body.get("uuid", key)) != key:
-                self._skip(f"{key}.json (holds event {str(body.get('uuid'))[:60]}, not {key})")
+                self._skip(f"{key}.json", f"{key}.json holds event {str(body.get('uuid'))[:60]}, not {key}")
                 continue
             digest, before = f"{print_} {_digest(body)}", self._digests.get(key)
             if before is not None and before.partition(" ")[2] == digest.partition(" ")[2]:
@@ -118,11 +118,11 @@ class FeedSource:
                 out.append((stamp, key))
         return out
 
-    def _skip(self, what: str) -> None:
+    def _skip(self, name: str, why: str) -> None:
         """Count and name a file or entry that cannot be read; it is tried again next scan."""
         self.broken += 1
-        self.skipped.append(what)
-        log.warning("skipped: %s", what)
+        self.skipped.append(f"{name} ({why.replace(str(self.feed.path) + '/', '')[:200]})")
+        log.warning("skipped: %s", why if name in why else f"{name}: {why}")
 
     def done(self, items: Sequence[Change | Unsent]) -> None:
         """Save progress once the hub acknowledged `items` (or they were recorded as refused)."""
