@@ -78,6 +78,16 @@ def decide_one(
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
     shaped, shaped_hash, stripped = released(env, digest, policy)
     rule, reason = verdict.rule, verdict.reason
+    if verdict.compare and prior is not None and prior.held and shaped_hash == prior.content_hash:
+        return Outcome(
+            sid,
+            Decision.DUPLICATE,
+            f"version {env.version.isoformat()} was already received",
+            "same-version",
+            env,
+            digest,
+            submitter=checked.owner,
+        )  # the very copy that crossed
     if verdict.compare and prior is not None and prior.held:
         found = compare(tokens(shaped), prior.held, isinstance(env, MispEventEnvelope), env.version.isoformat())
         if not found.crosses:

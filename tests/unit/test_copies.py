@@ -93,9 +93,12 @@ def test_light_then_heavy_and_heavy_then_light_both_end_with_the_heavy_copy():
     assert "adds 5 attribute/object UUID(s)" in first[1].reason
 
 
-def test_an_equal_copy_is_a_filtered_copy():
+def test_an_equal_copy_is_a_filtered_copy_and_the_very_copy_that_crossed_a_same_version_duplicate():
     outcomes, _ = run([event(POOL[:3]), event(POOL[:3], info="other title"), event(POOL[:3])])
-    assert [(o.decision, o.rule) for o in outcomes][1:] == [(Decision.DUPLICATE, "filtered-copy")] * 2
+    assert [(o.decision, o.rule) for o in outcomes][1:] == [
+        (Decision.DUPLICATE, "filtered-copy"),
+        (Decision.DUPLICATE, "same-version"),
+    ]
 
 
 def test_a_diverging_copy_crosses_and_the_counterpart_ends_with_the_union():
@@ -122,6 +125,8 @@ def test_a_withheld_fuller_copy_leaves_what_the_counterpart_holds():
 
 def test_stripped_parts_do_not_make_a_copy_fuller():
     outcomes, _ = run([event(POOL[:2]), event([*POOL[:2], RED])])
+    assert (outcomes[1].decision, outcomes[1].rule) == (Decision.DUPLICATE, "same-version")  # released: the same
+    outcomes, _ = run([event(POOL[:3]), event([*POOL[:2], RED])])
     assert (outcomes[1].decision, outcomes[1].rule) == (Decision.DUPLICATE, "filtered-copy")
 
 
