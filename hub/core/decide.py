@@ -39,6 +39,9 @@ __all__ = ["Decided", "Known", "Recorded", "Submitted", "admit", "admit_all", "d
 # Refusals for who sent an item: its content is never shown on a shared topic.
 UNTRUSTED_RULES = frozenset({"unsigned", "unknown-key", "forged", "wrong-side", "wrong-originator", "invalid-sid"})
 OWNER_RULES = frozenset({"not-owner", "future-version"})  # refusals of a valid item from a trusted key
+# How far past the hub's version a receiving MISP's merges of copies may stamp an event: one second
+# per merged copy (`connectors.misp.client`); ten copies of one version is already far more than seen.
+MERGE_BUMPS = timedelta(seconds=10)
 
 
 def _refused(sid: str, checked: Invalid) -> Outcome:
@@ -64,6 +67,9 @@ def decide_one(
         return _refused(sid, checked)
     env, digest = checked.envelope, checked.content_hash
     refusal = future_version(env, now, skew) or ownership(env, checked.owner, prior)
+    if refusal is not None and refusal.rule == "not-owner" and _merged_echo(env, prior):
+        reason = f"echo: the hub delivered this item into {env.origin}, where a merged copy was stamped newer"
+        return Outcome(sid, Decision.DUPLICATE, reason, "echo", env, digest, submitter=checked.owner)
     if refusal is not None:
         shown = release_check(env, policy) is None  # its content could have crossed anyway
         return Outcome(
@@ -98,6 +104,19 @@ def decide_one(
         reason = f"version {env.version.isoformat()}: no earlier copy of it crossed (withheld); this one may"
     tags = machine_tags(shaped)
     return Outcome(sid, decision, reason + stripped, rule, shaped, shaped_hash, tags, submitter=checked.owner)
+
+
+def _merged_echo(env: Envelope, prior: Seen | None) -> bool:
+    """A MISP event from the side the hub delivered it into, holding nothing the hub did not deliver.
+
+    A sink that adds a fuller copy's parts to a MISP stamps the event one second past the hub's
+    version (MISP takes nothing else); that MISP's own pull then sends it back, newer but not new.
+    """
+    if prior is None or not prior.held or not prior.delivered or env.origin is prior.origin:
+        return False
+    if env.version - prior.version > MERGE_BUMPS:
+        return False  # beyond what the sinks' merges stamp: an edit of its own, refused `not-owner`
+    return isinstance(env, MispEventEnvelope) and tokens(env) <= prior.held
 
 
 def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:

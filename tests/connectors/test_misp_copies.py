@@ -84,6 +84,12 @@ async def test_both_orders_of_a_light_and_a_heavy_copy_end_with_ten_attributes_o
     lines = (nato_feed / "hashes.csv").read_text().splitlines()
     assert len(lines) == 10  # one per attribute value, kept with the file
 
+    # The NATO MISP's own pull of what it now holds (stamped a second newer after a merge): an echo.
+    nato_settings = hub_settings(broker.bootstrap, tmp_path, Side.NATO)
+    assert await pull_misp(nato_settings, nato, Side.NATO) == 1
+    back = (await decisions(ledger_url, len(records) + 1))[-1]
+    assert (back.decision, back.rule) == ("duplicate", "echo")
+
 
 async def test_a_copy_withheld_for_no_tlp_then_a_tlp_green_copy_of_the_same_version_is_delivered(
     broker, ledger_url, start_worker, tmp_path

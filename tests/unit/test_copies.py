@@ -173,3 +173,17 @@ def test_the_receiving_side_ends_with_the_fullest_releasable_version_whatever_th
         version, held = receive(run(order)[0])
         assert version == BASE_TIME + timedelta(hours=top)
         assert held == want
+
+
+def test_the_merged_copy_coming_back_from_the_other_side_is_an_echo_not_a_refusal():
+    _, state = run([event(POOL[:2]), event(POOL[:5])])
+    back = event(POOL[:5])  # the NATO MISP stamped the merge a second newer; its pull sends it back
+    back["payload"]["Event"]["timestamp"] = str(int(back["payload"]["Event"]["timestamp"]) + 1)
+    back["origin"], back["originator"] = "NATO", "NCIRC"
+    outcomes, _ = run([back], state)
+    assert (outcomes[0].decision, outcomes[0].rule) == (Decision.DUPLICATE, "echo")
+    more = event(POOL)  # with a part the hub never delivered: still not theirs to change
+    more["payload"]["Event"]["timestamp"] = back["payload"]["Event"]["timestamp"]
+    more["origin"], more["originator"] = "NATO", "NCIRC"
+    outcomes, _ = run([more], state)
+    assert (outcomes[0].decision, outcomes[0].rule) == (Decision.REJECTED, "not-owner")
