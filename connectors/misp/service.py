@@ -94,6 +94,7 @@ async def run_source(
                 submitted = await pull(source, publisher, refusals, health, progress)
                 health.watermark = source.watermark.since
                 health.skipped = getattr(source, "broken", 0) + getattr(source, "failed", 0)
+                health.skipped_names = tuple(getattr(source, "skipped", ()))
                 health.succeeded()
                 if submitted:
                     log.info("connector %s: submitted %d MISP events", peer_id(cfg), submitted)

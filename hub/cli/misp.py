@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,10 @@ def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
         notes.append(f"{health.skipped} unreadable events skipped (tried again next pass)")
     note = f"; {'; '.join(notes)}" if notes else ""
     print(f"submitted {submitted} MISP event{'s' if submitted != 1 else ''} from {args.side} to hub.submitted{note}")
+    if health.skipped and cfg.type == "feed":  # the others went in; the operator must see what did not
+        names = "; ".join(health.skipped_names) or f"{health.skipped} unnamed"
+        print(f"hub: skipped {health.skipped} unreadable feed file(s) in {cfg.dir}: {names}", file=sys.stderr)
+        return 1
     return 0
 
 

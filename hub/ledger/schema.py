@@ -110,11 +110,18 @@ CREATE TRIGGER refusals_append_only BEFORE UPDATE OR DELETE ON refusals
 FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
 """,
     ),
+    Migration(
+        "copies: what the counterpart holds of each item's current version (MISP part UUIDs, or size:hash)",
+        "CREATE TABLE IF NOT EXISTS held (key TEXT PRIMARY KEY, parts TEXT NOT NULL);",
+    ),
 )
 """Every version of the schema in order; version N is reached by applying the first N.
 
 Version 2 backfills each item's owner from its first record that set its state (delivered,
 updated or withheld): that record's origin side and originator, whose key the hub had checked.
+Version 4 keeps `held` apart from `items` (a new table takes no lock readers hold) and finds none
+for the items already there: what crossed before cannot be read back from the ledger, so their
+equal versions stay duplicates, as they were (`hub.core.copies`).
 """
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)"

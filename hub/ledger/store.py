@@ -98,9 +98,12 @@ class Ledger:
 
     def seen(self, keys: Iterable[str]) -> dict[str, Seen]:
         """Dedupe state (and owner) of these item keys."""
-        sql = "SELECT key, version, content_hash, origin, delivered, owner FROM items WHERE key IN ({})"
+        sql = (
+            "SELECT i.key, i.version, i.content_hash, i.origin, i.delivered, i.owner, h.parts FROM items i "
+            "LEFT JOIN held h ON h.key = i.key WHERE i.key IN ({})"
+        )
         rows = self._in(sql, keys)
-        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w) for k, v, h, o, d, w in rows}
+        return {k: Seen(datetime.fromisoformat(v), h, Side(o), bool(d), w, _held(p)) for k, v, h, o, d, w, p in rows}
 
     def hash_owners(self, hashes: Iterable[str]) -> dict[str, str]:
         """For each content hash already held, the key of an item that has it."""
@@ -167,6 +170,10 @@ class Ledger:
             ],
         )
         self._many(
+            "INSERT INTO held (key, parts) VALUES (?,?) ON CONFLICT (key) DO UPDATE SET parts=excluded.parts",
+            [(k, " ".join(sorted(s.held))) for k, s in states.items() if s.held is not None],
+        )
+        self._many(
             "INSERT INTO counts (day, area, kind, direction, decision, n) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT (day, area, kind, direction, decision) DO UPDATE SET n = counts.n + excluded.n",
             [(*k, n) for k, n in _tally(records).items()],
@@ -214,6 +221,11 @@ class Ledger:
             if len(page) < batch:
                 return
             after_seq = page[-1].seq
+
+
+def _held(stored: str | None) -> frozenset[str] | None:
+    """`Seen.held` from the `held` table: tokens joined by spaces ("" when no copy crossed); no row: unknown."""
+    return None if stored is None else frozenset(stored.split())
 
 
 def _record(o: Outcome, seq: int, prev: str, at: datetime) -> Record:

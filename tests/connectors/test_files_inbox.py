@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 import pytest
-from connectors.files.atomic import STALE_TMP_S
+from connectors.atomic import STALE_TMP_S
 from stix2validator import ValidationOptions, validate_instance
 
 from connectors.files.inbox_dir import file_name
