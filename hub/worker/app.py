@@ -96,6 +96,7 @@ class HubWorker:
         self.skew = timedelta(seconds=settings.pipeline.future_skew_s)
         self.limits = ItemLimits(settings.limits.misp_attributes, settings.limits.misp_objects)
         self.checkpoints = Checkpointer(settings, self.hub)
+        self.partitions = settings.kafka.partitions  # of hub.submitted: the home partition of an item key
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         # Warm up now, in the ledger's thread, while Faust starts and the group forms: the ready line
         # waits for it, and the first batch queues behind it.
@@ -161,7 +162,9 @@ class HubWorker:
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], list[Processed], float]:
         began = time.monotonic()
         now = datetime.now(UTC)
-        done = decide_batch(self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes)
+        done = decide_batch(
+            self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes, self.partitions
+        )
         took = time.monotonic() - began
         outputs = [
             o

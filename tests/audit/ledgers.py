@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -11,7 +12,7 @@ import psycopg
 from hub.core.decide import next_state
 from hub.core.decision import Decision, Outcome
 from hub.demo.history import envelope
-from hub.ledger import Ledger, Record
+from hub.ledger import GENESIS, Ledger, Record
 from hub.ledger.schema import SQLITE_GUARD
 from schemas.common import Area, Kind, Side
 
@@ -61,4 +62,45 @@ def tamper(url: str, sql: str, params: tuple = ()) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
         conn.execute(sql, params)
+        conn.execute("ALTER TABLE ledger ENABLE TRIGGER ledger_append_only")
+
+
+def as_one_chain(url: str) -> None:
+    """Turn a ledger whose records are all chain 0 back into what schema 3 wrote: one chain, no chain columns.
+
+    Each record is re-hashed without `chain` and `chain_seq` (the hash the code before schema 4
+    computed), the chain heads table, the sequence and the two columns are dropped, the version set
+    to 3: the ledger an upgrade finds.
+    """
+    ledger = Ledger(url)
+    records = list(ledger.records())
+    ledger.close()
+    prev, rows = GENESIS, []
+    for r in records:
+        assert r.chain == 0, "only a ledger of chain 0 has a one-chain past"
+        old = replace(r, chain=None, chain_seq=None, prev_hash=prev)
+        prev = old.expected_hash()
+        rows.append((old.prev_hash, prev, r.seq))
+    update = "UPDATE ledger SET prev_hash = %s, hash = %s WHERE seq = %s"
+    undo = [
+        "DROP TABLE chain_heads",
+        "ALTER TABLE ledger DROP COLUMN chain",
+        "ALTER TABLE ledger DROP COLUMN chain_seq",
+    ]
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("DROP TRIGGER ledger_no_update")
+        conn.execute("DROP TRIGGER ledger_no_delete")
+        conn.executemany(update.replace("%s", "?"), rows)
+        for statement in undo:
+            conn.execute(statement)
+        conn.execute("UPDATE ledger_schema SET version = 3")
+        conn.executescript(SQLITE_GUARD)
+        conn.close()
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
+        conn.cursor().executemany(update, rows)
+        for statement in [*undo, "DROP SEQUENCE ledger_seq", "UPDATE ledger_schema SET version = 3"]:
+            conn.execute(statement)
         conn.execute("ALTER TABLE ledger ENABLE TRIGGER ledger_append_only")
