@@ -112,7 +112,7 @@ FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
 """,
     ),
     Migration(
-        "one hash chain per input partition: each record's chain and place in it, the heads, a sequence for seq",
+        "one hash chain per input partition: each record's chain and place, the heads, counts kept per chain",
         """
 ALTER TABLE ledger ADD COLUMN chain INTEGER;
 ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
@@ -120,6 +120,14 @@ CREATE TABLE IF NOT EXISTS chain_heads (
   chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
 INSERT INTO chain_heads (chain, chain_seq, seq, hash)
   SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
+CREATE TABLE counts_by_chain (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (day, area, kind, direction, decision, chain));
+INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
+  SELECT day, area, kind, direction, decision, 0, n FROM counts;
+DROP TABLE counts;
+ALTER TABLE counts_by_chain RENAME TO counts;
 """,
         postgres="""
 ALTER TABLE ledger ADD COLUMN chain INTEGER;
@@ -128,6 +136,14 @@ CREATE TABLE IF NOT EXISTS chain_heads (
   chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
 INSERT INTO chain_heads (chain, chain_seq, seq, hash)
   SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
+CREATE TABLE counts_by_chain (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (day, area, kind, direction, decision, chain));
+INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
+  SELECT day, area, kind, direction, decision, 0, n FROM counts;
+DROP TABLE counts;
+ALTER TABLE counts_by_chain RENAME TO counts;
 CREATE SEQUENCE IF NOT EXISTS ledger_seq;
 SELECT setval('ledger_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, false);
 """,
@@ -137,7 +153,10 @@ SELECT setval('ledger_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, fals
 
 Version 4 partitions the chain (see `hub.ledger.store`): the records written before it keep their
 hashes and are chain 0, places 1..N (their `chain` and `chain_seq` stay null: the hash covers those
-two fields only when set), and chain 0's head is their last record.
+two fields only when set), and chain 0's head is their last record. The counts gain a `chain` in
+their key (the existing rows become chain 0's), so that writers of two partitions never wait on
+one count row; the live count of a key is the sum over the chains. On PostgreSQL, `seq` comes from
+the sequence `ledger_seq`, started after the last record's.
 
 Version 2 backfills each item's owner from its first record that set its state (delivered,
 updated or withheld): that record's origin side and originator, whose key the hub had checked.

@@ -15,9 +15,11 @@ shared mode, which a schema upgrade takes exclusively. Why that is enough:
 - `seq` comes from a sequence (`ledger_seq`), unique without a lock; it may skip values (a
   rolled-back batch), so gaps are looked for per chain (`chain_seq`), not in `seq`. Within one
   chain, and for one item, `seq` grows in commit order, since both are written under one lock;
-- the counts are upserts `n = counts.n + excluded.n`: PostgreSQL makes a second writer of a row
-  wait for the first and add to the committed value, so none is lost; rows are written in key
-  order, so two batches never deadlock on them.
+- the counts are kept per chain (a live count is the sum over the chains), so writers of two
+  partitions never touch one row; they are upserts `n = counts.n + excluded.n`, and should two
+  writers meet on a row (a partition changing owner), PostgreSQL makes the second wait for the
+  first and add to the committed value, so none is lost; rows are written in key order, so two
+  batches never deadlock on them.
 What the partitions do not cover: a content hash seen under another item's key (`hash_owners`) in
 a batch of another partition being decided at the same moment; the two are then both decided new.
 Methods are synchronous; the pipeline runs them in a thread.
@@ -256,15 +258,16 @@ class Ledger:
             ],
         )
         self._many(
-            "INSERT INTO counts (day, area, kind, direction, decision, n) VALUES (?,?,?,?,?,?) "
-            "ON CONFLICT (day, area, kind, direction, decision) DO UPDATE SET n = counts.n + excluded.n",
+            "INSERT INTO counts (day, area, kind, direction, decision, chain, n) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT (day, area, kind, direction, decision, chain) DO UPDATE SET n = counts.n + excluded.n",
             [(*k, n) for k, n in sorted(_tally(records).items())],
         )
         return records
 
     def counts(self) -> list[CountRow]:
         """The live counts the stream processors keep."""
-        rows = self._q(f"SELECT {','.join(COUNT_KEYS)}, n FROM counts WHERE n > 0 ORDER BY {','.join(COUNT_KEYS)}")
+        keys = ",".join(COUNT_KEYS)
+        rows = self._q(f"SELECT {keys}, SUM(n) FROM counts GROUP BY {keys} HAVING SUM(n) > 0 ORDER BY {keys}")
         return [(*map(str, r[:5]), int(r[5])) for r in rows]  # type: ignore[misc]
 
     def recount(self, first_day: str | None = None, last_day: str | None = None) -> list[CountRow]:
@@ -338,10 +341,11 @@ def _row(r: Record) -> tuple[Any, ...]:
     return tuple(getattr(r, c) for c in COLUMNS)
 
 
-def _tally(records: Sequence[Record]) -> dict[tuple[str, ...], int]:
-    tally: dict[tuple[str, ...], int] = {}
+def _tally(records: Sequence[Record]) -> dict[tuple[str | int | None, ...], int]:
+    """How many records of each count key, per chain: the rows the batch adds to."""
+    tally: dict[tuple[str | int | None, ...], int] = {}
     for r in records:
-        key = (r.day, r.area, r.kind, r.direction, r.decision)
+        key = (r.day, r.area, r.kind, r.direction, r.decision, r.chain)
         tally[key] = tally.get(key, 0) + 1
     return tally
 

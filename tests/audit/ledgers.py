@@ -31,17 +31,17 @@ def outcome(kind="misp_event", decision="delivered", area="cyber", origin="EU", 
     )
 
 
-def write(ledger: Ledger, at: str, *outcomes: Outcome) -> list[Record]:
-    """Append `outcomes` as decided at `at` (ISO date or time, UTC)."""
+def write(ledger: Ledger, at: str, *outcomes: Outcome, chain: int = 0) -> list[Record]:
+    """Append `outcomes` as decided at `at` (ISO date or time, UTC), to the chain of partition `chain`."""
     when = datetime.fromisoformat(at if "T" in at else at + "T10:00:00").replace(tzinfo=UTC)
-    with ledger.transaction():
+    with ledger.transaction((chain,)):
         state = ledger.seen(o.envelope.key for o in outcomes if o.envelope is not None)
         changed = {}
         for o in outcomes:  # the dedupe state the worker would keep, so that `hub audit verify` recomputes it
             new = next_state(o, state.get(o.envelope.key)) if o.envelope is not None else None
             if new is not None:
                 state[o.envelope.key] = changed[o.envelope.key] = new
-        return ledger.append(list(outcomes), changed, when)
+        return ledger.append(list(outcomes), changed, when, {o.submission_id: chain for o in outcomes})
 
 
 def many(n: int, **kw) -> list[Outcome]:
