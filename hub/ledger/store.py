@@ -113,9 +113,7 @@ class Ledger:
             if self.dialect.name == "sqlite":
                 self.conn.execute("BEGIN IMMEDIATE")
             else:
-                self._q("SELECT pg_advisory_xact_lock_shared(?)", (ADVISORY_LOCK,))  # excludes a schema upgrade only
-                for partition in sorted(set(partitions)):  # one order for every batch: no cycle of waits
-                    self._q("SELECT pg_advisory_xact_lock(?, ?)", (ADVISORY_LOCK, partition))
+                self._q(*_locks(partitions))
             self.locks.wait_s += time.perf_counter() - began
             yield self
             self.conn.commit() if self.dialect.name != "sqlite" else self.conn.execute("COMMIT")
@@ -306,6 +304,18 @@ class Ledger:
             if len(page) < batch:
                 return
             after_seq = page[-1].seq
+
+
+def _locks(partitions: Collection[int]) -> tuple[str, list[int]]:
+    """One statement taking the batch's locks in one round trip: the upgrade lock shared, then each partition's.
+
+    PostgreSQL evaluates a SELECT's target list left to right, so the partitions are locked in
+    ascending order, the same for every batch: no two batches wait on each other in a cycle.
+    """
+    ordered = sorted(set(partitions))
+    calls = ["pg_advisory_xact_lock_shared(?)"] + ["pg_advisory_xact_lock(?, ?)"] * len(ordered)
+    params = [ADVISORY_LOCK] + [v for p in ordered for v in (ADVISORY_LOCK, p)]
+    return f"SELECT {', '.join(calls)}", params
 
 
 def _record(o: Outcome, seq: int, prev: str, at: datetime, chain: int, chain_seq: int) -> Record:

@@ -102,6 +102,7 @@ class HubWorker:
         # waits for it, and the first batch queues behind it.
         self._warm: Future[None] = self.db.submit(warm_up)
         self.decided = 0
+        self._waited = 0.0  # the ledger's lock wait before the batch being decided
         self._progress = (time.monotonic(), 0)
         self.metrics = HubMetrics()
         self.probe = BrokerProbe(settings.kafka, bootstrap)
@@ -161,6 +162,7 @@ class HubWorker:
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], list[Processed], float]:
         began = time.monotonic()
+        self._waited = self.ledger.locks.wait_s
         now = datetime.now(UTC)
         done = decide_batch(
             self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes, self.partitions
@@ -205,14 +207,16 @@ class HubWorker:
             "decided": len(fresh),
             "replayed": size - len(fresh),
             "ledger_ms": round(took * 1000, 1),
+            "lock_wait_ms": round((self.ledger.locks.wait_s - self._waited) * 1000, 2),  # of ledger_ms
         }
         shown = ", ".join(f"{n} {d}" for d, n in sorted(tally.items())) or "nothing new"
         log.info(
-            "batch: %d submissions, %s, %d replayed; ledger %.1f ms",
+            "batch: %d submissions, %s, %d replayed; ledger %.1f ms (lock wait %.2f ms)",
             size,
             shown,
             summary["replayed"],
             took * 1000,
+            summary["lock_wait_ms"],
             extra={"batch": {**summary, "decisions": dict(tally)}},
         )
 
