@@ -11,9 +11,9 @@ import time
 from collections import Counter
 
 import pytest
-from connectors.atomic import STALE_TMP_S
 from stix2validator import ValidationOptions, validate_instance
 
+from connectors.atomic import STALE_TMP_S
 from connectors.files.inbox_dir import file_name
 from connectors.files.service import run_inbox
 from hub.demo.scenario import BASE_TIME, envelope, updated
