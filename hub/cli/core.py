@@ -68,6 +68,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted, on a running `hub broker` when `broker.addr` names one that answers."""
     from connectors.files.service import check_files_connectors, files_connectors
     from connectors.misp.service import check_connectors, connectors
+    from connectors.store import DeliveryStore
     from hub.worker.runtime import run_worker
 
     misp = _only_misp(settings)
@@ -80,7 +81,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        connectors=lambda bootstrap: [*connectors(misp, bootstrap), *files_connectors(settings, bootstrap)],
+        connectors=lambda bootstrap: [
+            DeliveryStore(settings, bootstrap),  # always on: TAXII and the inbox page serve what it keeps
+            *connectors(misp, bootstrap),
+            *files_connectors(settings, bootstrap),
+        ],
     )
     return 0
 
