@@ -160,6 +160,22 @@ class HealthSettings(BaseModel):
     port: int | None = Field(None, ge=0, le=65535, description="Port to serve on; 0: a free one (logged); unset: off")
 
 
+class ServeSettings(BaseModel):
+    """`hub serve`: the one web server (dashboard, TAXII 2.1, inbox page)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    host: str = Field("127.0.0.1", description="Address to bind; loopback unless told otherwise")
+    port: int = Field(8074, ge=0, le=65535, description="Port; 0: any free one (printed)")
+    allow_hosts: list[str] = Field(default_factory=list, description="Host names answered besides loopback's")
+    keys_dir: Path | None = Field(
+        None, description="Private keys of the organisations the server submits for; default: data_dir/keys"
+    )
+    tls_certfile: Path | None = Field(None, description="PEM certificate chain: serve HTTPS")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    tls_client_ca: Path | None = Field(None, description="PEM CAs whose client certificates are required (mTLS)")
+
+
 FILES_SCAN_S = 2.0  # a files connector lists its drop directory this often: one listdir when idle
 FILE_SETTLE_S = 2.0  # a dropped file untouched this long is complete, where no lease can tell (see connectors/files)
 
@@ -271,6 +287,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
     health: HealthSettings = Field(default_factory=HealthSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     shutdown_grace_s: float = Field(
         10.0, gt=0, le=3600, description="On SIGTERM, how long the worker may take to finish its batch and stop"
     )

@@ -173,7 +173,7 @@ def _filters(query: ObjectQuery) -> tuple[list[str], list[Any]]:
         if values:
             terms.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
-    version_terms: list[str] = []
+    version_terms: list[str] = [] if query.versions else ["1 = 0"]  # no version asked for: nothing matches
     for v in query.versions:
         if v == "all":
             version_terms = ["1 = 1"]

@@ -61,3 +61,28 @@ def load(ledger: Ledger, status_id: str) -> StatusRecord | None:
 def now() -> str:
     """A status's creation time."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One of an organisation's own submissions and the hub's decision on it (the inbox page)."""
+
+    decided_at: str
+    kind: str
+    source_id: str | None
+    version: str | None
+    decision: str
+    rule: str
+    reason: str
+
+
+def decisions_for(ledger: Ledger, side: str, org: str, limit: int = 200) -> list[Decided]:
+    """The newest `limit` decisions on what `org` submitted from `side`, newest first."""
+    rows = ledger._q(
+        "SELECT decided_at, kind, source_id, version, decision, rule, reason FROM ledger "
+        "WHERE direction LIKE ? AND lower(originator) = lower(?) ORDER BY seq DESC LIMIT ?",
+        (f"{side}->%", org, limit),
+    )
+    if ledger.dialect.name != "sqlite":
+        ledger.conn.rollback()
+    return [Decided(*r) for r in rows]
