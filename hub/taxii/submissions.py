@@ -110,8 +110,10 @@ def _claimed(item: Item, holder: Holder) -> Item | Failure:
 
 def _unmapped(obj: Json) -> str:
     kind = str(obj.get("type", "?"))[:40]
-    return (f"a {kind} that no hub report refers to has no hub mapping (assessments and notes are reports with "
-            f"the {EXTENSION_ID} extension; MISP events cross through the MISP connectors)")  # fmt: skip
+    return (
+        f"an object of type {kind} that no hub report refers to has no hub mapping (assessments and notes "
+        f"are reports with the {EXTENSION_ID} extension; MISP events cross through the MISP connectors)"
+    )
 
 
 def raw(item: Item) -> bytes:

@@ -58,12 +58,13 @@ async def test_the_worker_keeps_what_it_delivered_and_refuses_what_it_did_not_si
 def test_writes_are_idempotent_and_date_added_strictly_increases(ledger_url):
     led = Ledger(ledger_url)
     rng = random.Random(3)
-    items = [delivered(Side.NATO, {**envelope(rng, "assessment", "EU", BASE_TIME), "content_hash": f"h{i}"})
+    items = [delivered(Side.NATO, {**envelope(rng, "assessment", "EU", BASE_TIME), "content_hash": f"{i:064x}"})
              for i in range(5)]  # fmt: skip
     now = datetime.now(UTC)
     assert put(led, items, now) == 5
     assert put(led, items, now) == 0  # read again: nothing changes
     got = objects(led, ObjectQuery("NATO", versions=("all",)), 1000)
+    assert len(got) >= 10  # a report, an identity, a marking definition... per item
     added = [o.date_added for o in got]
     assert added == sorted(added)
     assert len(set(added)) == len(added)
