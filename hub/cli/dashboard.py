@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     settings = settings.model_copy(update={"serve": serve})
     figures, taxii = Ledger(settings.ledger), Ledger(settings.ledger)
-    app, _ = web_app(settings, figures, taxii, lambda: resolve_bootstrap(settings))
+    app, service = web_app(settings, figures, taxii, lambda: resolve_bootstrap(settings))
     try:
         server = WebServer(app, serve.host, serve.port, tls=serve)
     except OSError as exc:
@@ -63,7 +63,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "dashboard":
         print(f"dashboard at {url} (read-only; TAXII {url}taxii2/, inbox {url}inbox/; Ctrl-C to stop)", flush=True)
     else:
-        print(f"serving at {url}: dashboard /, TAXII 2.1 /taxii2/, inbox page /inbox/ (Ctrl-C to stop)", flush=True)
+        print(f"serving at {url}: dashboard /, TAXII 2.1 /taxii2/, inbox page /inbox/ (Ctrl-C to stop)")
+        orgs = ", ".join(sorted(f"{org} ({side})" for side, org in service.signers)) or "none"
+        print(f"submissions signed for: {orgs} (private keys in {service.keys_dir})", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -66,7 +66,8 @@ class Service:
         self.bootstrap = bootstrap
         self._publisher: Publisher | None = None
         self._starting = asyncio.Lock()
-        log.info("TAXII: signing keys held for %d organisations (from %s)", len(self.signers), keys_dir)
+        self.keys_dir = keys_dir
+        log.debug("TAXII: signing keys held for %d organisations (from %s)", len(self.signers), keys_dir)
 
     def can_sign(self, side: str, org: str) -> bool:
         """Whether the server holds `org`'s signing key on `side`."""
