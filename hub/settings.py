@@ -185,8 +185,9 @@ class ConnectorSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    type: Literal["rest", "feed", "files"] = Field(
-        description="MISP REST API (url, key), a MISP feed directory (dir), or drop and inbox directories (files)"
+    type: Literal["rest", "feed", "files", "taxii"] = Field(
+        description="MISP REST API (url, key), a MISP feed directory (dir), drop and inbox directories (files), "
+        "or a TAXII 2.1 collection polled for new items (taxii: url, key)"
     )
     side: Literal["EU", "NATO"] = Field(description="The side whose MISP, feed or directories these are")
     role: Literal["source", "sink", "both"] = Field("both", description="Pull into the hub, apply deliveries, or both")
@@ -219,6 +220,14 @@ class ConnectorSettings(BaseModel):
             return {**data, "interval_s": FILES_SCAN_S}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _taxii_is_a_source(cls, data: Any) -> Any:
+        """A taxii connector polls a collection: its role is `source` unless said otherwise (and then refused)."""
+        if isinstance(data, dict) and data.get("type") == "taxii" and data.get("role") is None:
+            return {**data, "role": "source"}
+        return data
+
     @model_validator(mode="after")
     def _peer_given(self) -> ConnectorSettings:
         if self.type == "files":
@@ -227,10 +236,12 @@ class ConnectorSettings(BaseModel):
             if self.dir is None:
                 raise ValueError("a feed connector needs `dir`")
             return self
+        if self.type == "taxii" and self.role != "source":
+            raise ValueError('a taxii connector is a source (`role = "source"`): it polls a collection')
         if not self.url:
-            raise ValueError("a rest connector needs `url`")
+            raise ValueError(f"a {self.type} connector needs `url`")
         if (self.key is None) == (self.key_file is None):
-            raise ValueError("a rest connector needs one of `key` and `key_file`")
+            raise ValueError(f"a {self.type} connector needs one of `key` and `key_file`")
         if self.ca_bundle is not None and not self.verify_tls:
             raise ValueError("`ca_bundle` and `verify_tls = false` contradict each other; keep one")
         _check_url(self.url, self.allow_http)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.ledger.tokens import Holder
-from hub.stix.report import envelope_of_report
+from hub.stix.convert import envelope_of_item_report
 from schemas.stix_extension import EXTENSION_ID
 
 Json = dict[str, Any]
@@ -92,9 +92,9 @@ def items_of(body: Json, holder: Holder) -> tuple[list[Item], list[Failure]]:
 
 def _mapped(report: Json, by_id: dict[str, Json]) -> Item | Failure:
     try:
-        env = envelope_of_report(report, by_id)
+        env = envelope_of_item_report(report, by_id)
     except (ValueError, KeyError, TypeError) as exc:
-        return Failure(str(report.get("id")), report.get("modified"), f"not a hub item: {str(exc)[:300]}")
+        return Failure(str(report.get("id")), report.get("modified"), str(exc)[:300])
     return Item(str(report["id"]), str(report.get("modified")), env)
 
 

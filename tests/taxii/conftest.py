@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +14,7 @@ import pytest
 
 from connectors.store import delivered
 from hub.config.keystore import write_private_key
+from hub.core.canonical import content_hash
 from hub.demo.scenario import BASE_TIME, ORGS, envelope
 from hub.ledger import Ledger
 from hub.ledger.deliveries import put
@@ -24,6 +23,7 @@ from hub.settings import Settings, load_settings
 from hub.web.app import web_app
 from hub.web.server import WebServer
 from schemas.common import Side
+from schemas.envelope import SUBMISSION
 from tests.conftest import TEST_KEYS
 
 
@@ -83,7 +83,7 @@ def fill_store(ledger_url: str, side: Side, n: int, seed: int = 5, kinds=("asses
     envs: list[dict[str, Any]] = []
     for i in range(n):
         env = envelope(rng, kinds[i % len(kinds)], origin, BASE_TIME + timedelta(seconds=i))
-        env["content_hash"] = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
+        env["content_hash"] = content_hash(SUBMISSION.validate_python(env))  # as the hub delivers it
         envs.append(env)
     led = Ledger(ledger_url)
     try:
