@@ -35,7 +35,9 @@ async def store_holds(ledger_url: str, side: str, n: int, timeout: float = 60.0)
         led.close()
 
 
-async def test_the_worker_keeps_what_it_delivered_and_refuses_what_it_did_not_sign(broker, ledger_url, start_worker):
+async def test_the_worker_keeps_what_it_delivered_and_refuses_what_it_did_not_sign(
+    broker, ledger_url, start_worker, tmp_path
+):
     start_worker()
     rng = random.Random(7)
     sent = [envelope(rng, kind, "EU", BASE_TIME) for kind in KINDS]
@@ -51,7 +53,9 @@ async def test_the_worker_keeps_what_it_delivered_and_refuses_what_it_did_not_si
     assert sorted(o.object["id"].split("--")[1] for o in reports) == sorted(
         [sent[0]["source_id"], sent[0]["source_id"], sent[1]["source_id"]]
     )
-    assert any(r.connector == "store-nato" for r in refusals(led))
+    assert not any(r.connector == "store-nato" for r in refusals(led))  # logged, not recorded: not a destination
+    log = (tmp_path / "worker-0.log").read_text()
+    assert "refused a message on nato.inbox (submission forged-1)" in log
     led.close()
 
 
