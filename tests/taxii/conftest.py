@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,8 @@ import pytest
 from connectors.store import delivered
 from hub.config.keystore import write_private_key
 from hub.core.canonical import content_hash
-from hub.demo.scenario import BASE_TIME, ORGS, envelope
+from hub.core.decision import Decision, Outcome
+from hub.demo.scenario import BASE_TIME, ORGS, envelope, updated
 from hub.ledger import Ledger
 from hub.ledger.deliveries import put
 from hub.ledger.tokens import add
@@ -24,6 +26,7 @@ from hub.web.app import web_app
 from hub.web.server import WebServer
 from schemas.common import Side
 from schemas.envelope import SUBMISSION
+from tests.audit.ledgers import write
 from tests.conftest import TEST_KEYS
 
 
@@ -76,19 +79,34 @@ def token(ledger_url) -> Callable[[str, str], str]:
     return make
 
 
-def fill_store(ledger_url: str, side: Side, n: int, seed: int = 5, kinds=("assessment", "stratcom_note")) -> list[dict]:
-    """Keep `n` deliveries for `side` through the store's own functions (as its consumer does), in bulk."""
+def fill_store(
+    ledger_url: str, side: Side, n: int, seed: int = 5, kinds=("assessment", "stratcom_note"), updates: int = 0,
+    recorded: bool = False,
+) -> list[dict]:  # fmt: skip
+    """Keep `n` deliveries for `side` (the last `updates` of them newer versions of the first ones) through the
+    store's own functions, in bulk, as its consumer does; `recorded`: their ledger records too, as the worker
+    appends them (delivered, updated)."""
     rng = random.Random(seed)
     origin = "NATO" if side == Side.EU else "EU"
     envs: list[dict[str, Any]] = []
-    for i in range(n):
-        env = envelope(rng, kinds[i % len(kinds)], origin, BASE_TIME + timedelta(seconds=i))
-        env["content_hash"] = content_hash(SUBMISSION.validate_python(env))  # as the hub delivers it
-        envs.append(env)
+    for i in range(n - updates):
+        envs.append(envelope(rng, kinds[i % len(kinds)], origin, BASE_TIME + timedelta(seconds=i)))
+    envs += [updated(envs[i], BASE_TIME + timedelta(days=1, seconds=i)) for i in range(updates)]
+    models = [SUBMISSION.validate_python(e) for e in envs]
+    for env, model in zip(envs, models, strict=True):
+        env["content_hash"] = content_hash(model)  # as the hub delivers it
     led = Ledger(ledger_url)
     try:
         for start in range(0, n, 2000):
             put(led, [delivered(side, e) for e in envs[start : start + 2000]], datetime.now(UTC))
+        if recorded:
+            outcomes = [
+                Outcome(str(uuid.uuid4()), Decision.UPDATED if i >= n - updates else Decision.DELIVERED, "new item",
+                        "new", m, e["content_hash"], (), submitter=f"{origin}:{m.originator}")
+                for i, (e, m) in enumerate(zip(envs, models, strict=True))
+            ]  # fmt: skip
+            for start in range(0, n, 2000):
+                write(led, datetime.now(UTC).isoformat(), *outcomes[start : start + 2000])
     finally:
         led.close()
     return envs
