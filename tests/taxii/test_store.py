@@ -73,3 +73,26 @@ def test_writes_are_idempotent_and_date_added_strictly_increases(ledger_url):
     assert added == sorted(added)
     assert len(set(added)) == len(added)
     led.close()
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_store_tokens_and_statuses_work_alike(pg_url):
+    from hub.ledger.deliveries import deliveries
+    from hub.ledger.statuses import StatusRecord, Submitted, load, save
+    from hub.ledger.tokens import add, holder_of, revoke
+
+    test_writes_are_idempotent_and_date_added_strictly_increases(pg_url)
+    led = Ledger(pg_url)
+    try:
+        assert len(deliveries(led, "NATO")) == 5
+        holder, token = add(led, "NCIRC", "NATO")
+        assert holder_of(led, token) == holder
+        assert revoke(led, holder.token_id)
+        assert holder_of(led, token) is None
+        status = StatusRecord(
+            "s-1", "EU", "CERT-EU", "2026-12-01T00:00:00.000000Z", [Submitted("report--x", "v", "sid")], []
+        )
+        save(led, status)
+        assert load(led, "s-1") == status
+    finally:
+        led.close()
