@@ -195,7 +195,7 @@ def _decided(ledger: Ledger, sids: list[str]) -> dict[str, Record]:
 
 
 async def _json_body(request: Request) -> dict[str, object]:
-    data = b""
+    data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_BODY:

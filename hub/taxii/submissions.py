@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hub.errors import InputError
 from hub.ledger.tokens import Holder
 from hub.stix.convert import envelope_of_item_report
 from schemas.stix_extension import EXTENSION_ID
@@ -68,15 +69,18 @@ def _referred(reports: list[Json]) -> set[str]:
 def items_of(body: Json, holder: Holder) -> tuple[list[Item], list[Failure]]:
     """The hub items of a POSTed envelope for `holder`, and the objects that cannot be submitted."""
     objects = _flatten(list(body.get("objects") or []))
+    if len(objects) > MAX_OBJECTS:
+        raise InputError(f"the envelope holds {len(objects):,} objects; send at most {MAX_OBJECTS:,} per request")
     by_id = {str(o.get("id")): o for o in objects if o.get("id")}
     reports = [o for o in objects if o.get("type") == "report" and EXTENSION_ID in (o.get("extensions") or {})]
+    report_ids = {id(o) for o in reports}
     referred = _referred(reports)
     items: list[Item] = []
     failures: list[Failure] = []
     for obj in objects:
         if "kind" in obj and "source_id" in obj:  # a hub envelope as it is
             found = _claimed(Item(f"report--{obj.get('source_id')}", str(obj.get("version") or ""), obj), holder)
-        elif obj in reports:
+        elif id(obj) in report_ids:
             mapped = _mapped(obj, by_id)
             found = _claimed(mapped, holder) if isinstance(mapped, Item) else mapped
         elif str(obj.get("id")) in referred or obj.get("type") == "marking-definition":

@@ -134,7 +134,7 @@ class InboxPage:
         return RedirectResponse(f"/inbox/{who.side.lower()}/", status_code=303)
 
     async def _login(self, request: Request) -> Response:
-        data = b""
+        data = bytearray()
         async for chunk in request.stream():
             data += chunk
             if len(data) > MAX_FORM:
