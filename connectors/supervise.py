@@ -69,16 +69,22 @@ class SupervisedConnector:
     inbox directory), and the other way round; both write their facts into the same health.
     """
 
-    def __init__(self, name: str, cfg: ConnectorSettings, inbound: Loop, outbound: Loop, labels: tuple[str, str]):
+    def __init__(
+        self, name: str, cfg: ConnectorSettings, inbound: Loop, outbound: Loop | None, labels: tuple[str, str]
+    ) -> None:
         self.name = name
         self.cfg = cfg
         self.health = ConnectorHealth(name, cfg.side, cfg.role)
         self._loops = ((inbound, labels[0], ("source", "both")), (outbound, labels[1], ("sink", "both")))
 
     async def run(self) -> None:
-        """Run the loops the connector's role asks for, each supervised, until cancelled."""
+        """Run the loops the connector's role asks for (a source only has one), each supervised, until cancelled."""
         log.info("connector %s (%s) started", self.name, self.cfg.role)
-        runs = [self._supervised(loop, label) for loop, label, roles in self._loops if self.cfg.role in roles]
+        runs = [
+            self._supervised(loop, label)
+            for loop, label, roles in self._loops
+            if loop is not None and self.cfg.role in roles
+        ]
         await asyncio.gather(*runs)
 
     async def _supervised(self, loop: Loop, label: str) -> None:

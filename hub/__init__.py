@@ -8,9 +8,10 @@
     3  hub/ledger/, hub/kafka/,        the durable record; Kafka clients, topics, publishing, the embedded
        hub/config/                     broker; the release policy file and the keyring and key files
     4  hub/worker/                     the engine that reads batches, decides them through the ledger, sends
-    5  connectors/, hub/report/,       the edges: MISP connectors, reports, audit, the dashboard, the demo,
-       hub/audit/, hub/dashboard/,     STIX 2.1
-       hub/demo/, hub/stix/
+    5  connectors/, hub/report/,       the edges: MISP, files, store and TAXII connectors, reports, audit,
+       hub/audit/, hub/dashboard/,     the dashboard, the demo, STIX 2.1, the TAXII 2.1 server, and the
+       hub/demo/, hub/stix/,           one web server that hosts the dashboard, TAXII and the inbox page
+       hub/taxii/, hub/web/
     6  hub/cli/                        argument parsing and wiring only; nothing imports it
 
 `tests/unit/test_layers.py` fails on any import that goes upward.

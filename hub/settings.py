@@ -160,6 +160,22 @@ class HealthSettings(BaseModel):
     port: int | None = Field(None, ge=0, le=65535, description="Port to serve on; 0: a free one (logged); unset: off")
 
 
+class ServeSettings(BaseModel):
+    """`hub serve`: the one web server (dashboard, TAXII 2.1, inbox page)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    host: str = Field("127.0.0.1", description="Address to bind; loopback unless told otherwise")
+    port: int = Field(8074, ge=0, le=65535, description="Port; 0: any free one (printed)")
+    allow_hosts: list[str] = Field(default_factory=list, description="Host names answered besides loopback's")
+    keys_dir: Path | None = Field(
+        None, description="Private keys of the organisations the server submits for; default: data_dir/keys"
+    )
+    tls_certfile: Path | None = Field(None, description="PEM certificate chain: serve HTTPS")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    tls_client_ca: Path | None = Field(None, description="PEM CAs whose client certificates are required (mTLS)")
+
+
 FILES_SCAN_S = 2.0  # a files connector lists its drop directory this often: one listdir when idle
 FILE_SETTLE_S = 2.0  # a dropped file untouched this long is complete, where no lease can tell (see connectors/files)
 
@@ -169,8 +185,9 @@ class ConnectorSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    type: Literal["rest", "feed", "files"] = Field(
-        description="MISP REST API (url, key), a MISP feed directory (dir), or drop and inbox directories (files)"
+    type: Literal["rest", "feed", "files", "taxii"] = Field(
+        description="MISP REST API (url, key), a MISP feed directory (dir), drop and inbox directories (files), "
+        "or a TAXII 2.1 collection polled for new items (taxii: url, key)"
     )
     side: Literal["EU", "NATO"] = Field(description="The side whose MISP, feed or directories these are")
     role: Literal["source", "sink", "both"] = Field("both", description="Pull into the hub, apply deliveries, or both")
@@ -203,6 +220,14 @@ class ConnectorSettings(BaseModel):
             return {**data, "interval_s": FILES_SCAN_S}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _taxii_is_a_source(cls, data: Any) -> Any:
+        """A taxii connector polls a collection: its role is `source` unless said otherwise (and then refused)."""
+        if isinstance(data, dict) and data.get("type") == "taxii" and data.get("role") is None:
+            return {**data, "role": "source"}
+        return data
+
     @model_validator(mode="after")
     def _peer_given(self) -> ConnectorSettings:
         if self.type == "files":
@@ -211,10 +236,12 @@ class ConnectorSettings(BaseModel):
             if self.dir is None:
                 raise ValueError("a feed connector needs `dir`")
             return self
+        if self.type == "taxii" and self.role != "source":
+            raise ValueError('a taxii connector is a source (`role = "source"`): it polls a collection')
         if not self.url:
-            raise ValueError("a rest connector needs `url`")
+            raise ValueError(f"a {self.type} connector needs `url`")
         if (self.key is None) == (self.key_file is None):
-            raise ValueError("a rest connector needs one of `key` and `key_file`")
+            raise ValueError(f"a {self.type} connector needs one of `key` and `key_file`")
         if self.ca_bundle is not None and not self.verify_tls:
             raise ValueError("`ca_bundle` and `verify_tls = false` contradict each other; keep one")
         _check_url(self.url, self.allow_http)
@@ -271,6 +298,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
     health: HealthSettings = Field(default_factory=HealthSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     shutdown_grace_s: float = Field(
         10.0, gt=0, le=3600, description="On SIGTERM, how long the worker may take to finish its batch and stop"
     )

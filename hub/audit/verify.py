@@ -3,7 +3,7 @@
 Checked, naming the first bad record by its seq and submission id (ChainBroken):
 - every record's fields are of their type (a BLOB or a number where text belongs is named, not a
   traceback), its hash follows from its content and the previous hash in its chain (one chain per
-  partition of `hub.submitted` since schema 4; the records before it are chain 0), and no place in
+  partition of `hub.submitted` since schema 5; the records before it are chain 0), and no place in
   any chain is missing; the `chain_heads` table names each chain's last record;
 - every checkpoint given (signed by the hub's own key, kept outside the database) is genuine and its
   records (the newest, and each chain's head) still have the hashes the hub signed: an edit

@@ -68,11 +68,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the worker until interrupted, on a running `hub broker` when `broker.addr` names one that answers."""
     from connectors.files.service import check_files_connectors, files_connectors
     from connectors.misp.service import check_connectors, connectors
+    from connectors.store import DeliveryStore
+    from connectors.taxii.service import taxii_connectors
     from hub.worker.runtime import run_worker
 
     misp = _only_misp(settings)
     check_connectors(misp)  # before the broker starts: a connector that can never work is one line
     check_files_connectors(settings)
+    taxii_connectors(settings, "")  # checked before the broker starts, as the others
     live = live_embedded_broker(settings)
     if live is not None:
         log.info("broker: the embedded broker already running at %s (from %s)", live, broker_file(settings))
@@ -80,7 +83,12 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     run_worker(
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
-        connectors=lambda bootstrap: [*connectors(misp, bootstrap), *files_connectors(settings, bootstrap)],
+        connectors=lambda bootstrap: [
+            DeliveryStore(settings, bootstrap),  # always on: TAXII and the inbox page serve what it keeps
+            *connectors(misp, bootstrap),
+            *files_connectors(settings, bootstrap),
+            *taxii_connectors(settings, bootstrap),
+        ],
     )
     return 0
 

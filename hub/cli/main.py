@@ -17,7 +17,7 @@ EXIT_FAILED = 1  # the command ran and found a problem
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from hub.cli import audit, core, dashboard, demo, files, keys, misp, policy, report
+    from hub.cli import audit, core, dashboard, demo, files, keys, misp, policy, report, tokens
 
     return [
         core.register,
@@ -29,6 +29,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         report.register,
         audit.register,
         dashboard.register,
+        tokens.register,
     ]
 
 

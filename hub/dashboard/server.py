@@ -1,29 +1,38 @@
-"""The dashboard's HTTP server: read-only, bound to loopback unless told otherwise, stdlib `http.server`.
+"""The dashboard's routes on the hub's web server (Starlette): read-only, bound to loopback unless told otherwise.
 
 One ledger connection serves every request under a lock (SQLite and psycopg connections are not
-for concurrent use) and is made read-only in the database itself, so no request can write.
+for concurrent use) and is made read-only in the database itself, so no request can write. The
+routes are mounted by `hub serve` beside TAXII and the inbox page (`hub.web.app`); `Dashboard`
+serves them alone, as `hub dashboard` did before there was one web server.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from hub.dashboard import api
-from hub.dashboard.guard import SECURITY_HEADERS, allowed_hosts, host_problem
+from hub.dashboard.guard import allowed_hosts
 from hub.dashboard.page import page
 from hub.errors import HubError, InputError
 from hub.ledger import Ledger
+from hub.web.guard import Guard
+from hub.web.server import WebServer
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8074  # unprivileged, rarely taken; 74 for the common proposals
+READ_METHODS = ["GET", "HEAD"]
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Ledger, api.Query, Any], dict[str, Any]]
@@ -46,24 +55,12 @@ def read_only(ledger: Ledger) -> Ledger:
     return ledger
 
 
-class Dashboard(ThreadingHTTPServer):
-    """The HTTP server with its one read-only ledger."""
+class Figures:
+    """The dashboard's one read-only ledger, and its endpoints run under a lock."""
 
-    daemon_threads = True
-
-    def __init__(
-        self, ledger: Ledger, host: str = LOOPBACK, port: int = DEFAULT_PORT, allow_hosts: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self.ledger = read_only(ledger)
         self.lock = threading.Lock()
-        self.allowed = allowed_hosts(allow_hosts)
-        super().__init__((host, port), Handler)
-
-    @property
-    def url(self) -> str:
-        """Where the dashboard answers."""
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
 
     def answer(self, path: str, query: api.Query) -> dict[str, Any]:
         """Run one endpoint under the lock, ending the read transaction after it (PostgreSQL)."""
@@ -74,68 +71,65 @@ class Dashboard(ThreadingHTTPServer):
                 if self.ledger.dialect.name != "sqlite":
                     self.ledger.conn.rollback()
 
+    def routes(self) -> list[BaseRoute]:
+        """The page and the JSON endpoints."""
+        return [
+            Route("/", self._page, methods=READ_METHODS),
+            Route("/index.html", self._page, methods=READ_METHODS),
+            *(Route(path, self._endpoint, methods=READ_METHODS) for path in ENDPOINTS),
+        ]
 
-class Handler(BaseHTTPRequestHandler):
-    """GET and HEAD only: the page and the JSON endpoints."""
+    async def _page(self, request: Request) -> Response:
+        return Response(page(), media_type="text/html; charset=utf-8")
 
-    server: Dashboard
-    server_version = "exchange-hub-dashboard"
-
-    def _host_refused(self) -> bool:
-        problem = host_problem(self.headers.get("Host"), self.server.allowed)
-        if problem is not None:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": problem})
-        return problem is not None
-
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        """Serve the page or an endpoint."""
-        if self._host_refused():
-            return
-        parts = urlsplit(self.path)
-        if parts.path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, page().encode(), "text/html; charset=utf-8")
-            return
-        if parts.path not in ENDPOINTS:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {parts.path}"})
-            return
+    def _endpoint(self, request: Request) -> Response:
+        """One JSON endpoint (run in Starlette's thread pool: the ledger is synchronous)."""
+        path = request.url.path
         try:
-            body = self.server.answer(parts.path, parse_qs(parts.query))
+            body = self.answer(path, parse_qs(request.url.query))
         except InputError as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            return error(HTTPStatus.BAD_REQUEST, str(exc))
         except HubError as exc:
-            log.warning("dashboard request %s failed: %s", self.path, exc)
-            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
+            log.warning("dashboard request %s failed: %s", path, exc)
+            return error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         except Exception:  # a bug: answer 500 rather than drop the connection, and log it for the operator
-            log.exception("dashboard request %s failed", self.path)
-            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error; see the dashboard's log"})
-        else:
-            self._json(HTTPStatus.OK, body)
+            log.exception("dashboard request %s failed", path)
+            return error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; see the dashboard's log")
+        return JSONResponse(body)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        """Headers of the page only."""
-        if not self._host_refused():
-            self._send(HTTPStatus.OK, b"", "text/html; charset=utf-8")
 
-    def _refuse(self) -> None:
-        self._json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "the dashboard is read-only"}, allow="GET, HEAD")
+def error(status: HTTPStatus, message: str, allow: str | None = None) -> Response:
+    """The dashboard's error answer: `{"error": message}`."""
+    headers = {"Allow": allow} if allow else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815 - the names http.server dispatches to
 
-    def _json(self, status: HTTPStatus, body: dict[str, Any], allow: str | None = None) -> None:
-        self._send(status, json.dumps(body, ensure_ascii=False).encode(), "application/json", allow)
+async def not_found(request: Request, exc: Exception) -> Response:
+    """An unknown page or endpoint."""
+    return error(HTTPStatus.NOT_FOUND, f"no such page: {request.url.path}")
 
-    def _send(self, status: HTTPStatus, data: bytes, ctype: str, allow: str | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in SECURITY_HEADERS:
-            self.send_header(name, value)
-        if allow:
-            self.send_header("Allow", allow)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        """Access log lines at debug level, not on stderr."""
-        log.debug("%s " + format, self.address_string(), *args)
+async def read_only_refusal(request: Request, exc: Exception) -> Response:
+    """Any method but GET and HEAD on the dashboard."""
+    return error(HTTPStatus.METHOD_NOT_ALLOWED, "the dashboard is read-only", allow="GET, HEAD")
+
+
+def dashboard_app(figures: Figures, allow_hosts: Sequence[str] = ()) -> ASGIApp:
+    """The dashboard alone, behind the guard."""
+    app = Starlette(routes=figures.routes(), exception_handlers={404: not_found, 405: read_only_refusal})
+    return Guard(app, allowed_hosts(allow_hosts))
+
+
+class Dashboard(WebServer):
+    """The dashboard served alone on `host:port`, with its one read-only ledger."""
+
+    def __init__(
+        self, ledger: Ledger, host: str = LOOPBACK, port: int = DEFAULT_PORT, allow_hosts: Sequence[str] = ()
+    ) -> None:
+        self.figures = Figures(ledger)
+        self.ledger = self.figures.ledger
+        super().__init__(dashboard_app(self.figures, allow_hosts), host, port)
+
+    def answer(self, path: str, query: api.Query) -> dict[str, Any]:
+        """Run one endpoint as a request would."""
+        return self.figures.answer(path, query)

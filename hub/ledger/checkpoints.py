@@ -4,7 +4,7 @@ Whoever can write the database can rewrite the chain and recompute every hash af
 cannot sign with the hub's key, which lives in a file the database does not hold. A checkpoint is
 the canonical JSON (RFC 8785) of `{"type": "hub-checkpoint", "seq", "hash", "at", "heads"}` signed
 with Ed25519, where `seq` and `hash` are the newest record's and `heads` lists every chain's head
-as `[chain, chain_seq, hash]` (one chain per partition since schema 4). A checkpoint signed before
+as `[chain, chain_seq, hash]` (one chain per partition since schema 5). A checkpoint signed before
 chains existed has no `heads`, and its message leaves the key out, so its signature still holds.
 The `type` keeps a checkpoint's signature from passing for a submission's. The worker
 appends each to a file (one JSON line, `O_APPEND`, flushed to disk) and to the `hub.checkpoints`

@@ -4,7 +4,7 @@ Fields added after the first schema (`submitter`, `message_digest`, then `chain`
 covered by the hash when they hold a value and left out of it when they are null, so records
 written before they existed keep their hashes, and blanking one in a newer record breaks the chain.
 
-Since schema 4 there is one chain per partition of `hub.submitted`: a record's `prev_hash` is the
+Since schema 5 there is one chain per partition of `hub.submitted`: a record's `prev_hash` is the
 hash of the record before it in its own chain (`chain`, `chain_seq`), and `seq`, unique over the
 whole ledger, orders the records of all chains as they were committed.
 """
@@ -43,8 +43,8 @@ class Record:
     hash: str
     submitter: str | None = None  # `SIDE:organisation` of the key that signed it (schema 2)
     message_digest: str | None = None  # the message's seal: a replay must match it (schema 2)
-    chain: int | None = None  # the input partition whose chain holds it; None: written before schema 4, chain 0
-    chain_seq: int | None = None  # its place in that chain from 1; None: before schema 4, its place is `seq`
+    chain: int | None = None  # the input partition whose chain holds it; None: written before schema 5, chain 0
+    chain_seq: int | None = None  # its place in that chain from 1; None: before schema 5, its place is `seq`
 
     @property
     def place(self) -> tuple[int, int]:

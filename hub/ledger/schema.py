@@ -152,6 +152,43 @@ CREATE SEQUENCE IF NOT EXISTS ledger_seq;
 SELECT setval('ledger_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, false);
 """,
     ),
+    Migration(
+        "the delivery store (each side's hub-signed deliveries and their STIX objects), API tokens, TAXII statuses",
+        """
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, side TEXT NOT NULL, kind TEXT NOT NULL, source_id TEXT NOT NULL,
+  version TEXT NOT NULL, content_hash TEXT NOT NULL, stored_at TEXT NOT NULL, envelope TEXT NOT NULL,
+  UNIQUE (side, kind, source_id, version));
+CREATE TABLE IF NOT EXISTS delivery_objects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, side TEXT NOT NULL, stix_id TEXT NOT NULL, stix_type TEXT NOT NULL,
+  version TEXT NOT NULL, date_added TEXT NOT NULL, delivery_id BIGINT NOT NULL, object TEXT NOT NULL,
+  UNIQUE (side, stix_id, version));
+CREATE INDEX IF NOT EXISTS delivery_objects_added ON delivery_objects (side, date_added);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token_id TEXT PRIMARY KEY, org TEXT NOT NULL, side TEXT NOT NULL, salt TEXT NOT NULL, digest TEXT NOT NULL,
+  created TEXT NOT NULL, revoked TEXT);
+CREATE TABLE IF NOT EXISTS taxii_status (
+  id TEXT PRIMARY KEY, side TEXT NOT NULL, org TEXT NOT NULL, created TEXT NOT NULL,
+  submissions TEXT NOT NULL, failures TEXT NOT NULL);
+""",
+        postgres="""
+CREATE TABLE IF NOT EXISTS deliveries (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, side TEXT NOT NULL, kind TEXT NOT NULL,
+  source_id TEXT NOT NULL, version TEXT NOT NULL, content_hash TEXT NOT NULL, stored_at TEXT NOT NULL,
+  envelope TEXT NOT NULL, UNIQUE (side, kind, source_id, version));
+CREATE TABLE IF NOT EXISTS delivery_objects (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, side TEXT NOT NULL, stix_id TEXT NOT NULL,
+  stix_type TEXT NOT NULL, version TEXT NOT NULL, date_added TEXT NOT NULL, delivery_id BIGINT NOT NULL,
+  object TEXT NOT NULL, UNIQUE (side, stix_id, version));
+CREATE INDEX IF NOT EXISTS delivery_objects_added ON delivery_objects (side, date_added);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token_id TEXT PRIMARY KEY, org TEXT NOT NULL, side TEXT NOT NULL, salt TEXT NOT NULL, digest TEXT NOT NULL,
+  created TEXT NOT NULL, revoked TEXT);
+CREATE TABLE IF NOT EXISTS taxii_status (
+  id TEXT PRIMARY KEY, side TEXT NOT NULL, org TEXT NOT NULL, created TEXT NOT NULL,
+  submissions TEXT NOT NULL, failures TEXT NOT NULL);
+""",
+    ),
 )
 """Every version of the schema in order; version N is reached by applying the first N.
 
@@ -167,6 +204,7 @@ updated or withheld): that record's origin side and originator, whose key the hu
 Version 4 keeps `held` apart from `items` (a new table takes no lock readers hold) and finds none
 for the items already there: what crossed before cannot be read back from the ledger, so their
 equal versions stay duplicates, as they were (`hub.core.copies`).
+Version 6 adds the delivery store, the TAXII API tokens and statuses: new tables only.
 """
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)"

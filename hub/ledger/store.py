@@ -47,7 +47,7 @@ from schemas.common import Side
 NULLABLE = ("originator", "source_id", "version", "content_hash", "submitter", "message_digest")  # may be empty
 # (a rejected item has no originator, source, version or hash; an unsigned one no submitter; schema-1 records
 # have neither submitter nor digest)
-NUMBERS = ("chain", "chain_seq")  # integers, null in records written before schema 4
+NUMBERS = ("chain", "chain_seq")  # integers, null in records written before schema 5
 _IN_CHUNK = 500  # parameters per IN (...) query; well under SQLite's and PostgreSQL's limits
 
 

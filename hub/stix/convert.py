@@ -36,6 +36,20 @@ def bundle(objects: list[Json]) -> Json:
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
 
 
+MISP_NOT_MAPPED = (
+    "a MISP event in STIX (as misp-stix writes it) is not mapped back to a hub item: MISP events cross through "
+    "the MISP connectors"
+)
+
+
+def envelope_of_item_report(report: Json, by_id: dict[str, Json]) -> Json:
+    """The envelope of a hub report that maps back (an assessment or a note); ValueError naming the problem."""
+    ext = (report.get("extensions") or {}).get(EXTENSION_ID)
+    if isinstance(ext, dict) and ext.get("kind") == "misp_event":
+        raise ValueError(MISP_NOT_MAPPED)
+    return envelope_of_report(report, by_id)
+
+
 def envelope_of_bundle(doc: Json) -> Json:
     """The envelope (JSON) of a bundle holding one hub report; ValueError naming the problem."""
     if not isinstance(doc, dict) or doc.get("type") != "bundle":

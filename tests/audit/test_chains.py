@@ -148,7 +148,7 @@ def test_a_ledger_of_one_chain_upgrades_to_chain_0_and_keeps_verifying(url):
     led = Ledger(url)
     write(led, "2026-06-01", *many(4), outcome(decision="withheld"), outcome(decision="rejected"))
     led.close()
-    as_one_chain(url)  # as the hub before schema 4 left it
+    as_one_chain(url)  # as the hub before schema 5 left it
     led = Ledger(url)  # upgrades
     try:
         assert [(r.chain, r.chain_seq) for r in led.records()] == [(None, None)] * 6  # hashes unchanged

@@ -32,6 +32,8 @@ LAYERS: dict[str, int] = {
     "hub.dashboard": 5,
     "hub.demo": 5,
     "hub.stix": 5,
+    "hub.taxii": 5,
+    "hub.web": 5,
     "hub.cli": 6,
     "hub.__main__": 6,
     "hub": 0,  # the package itself holds nothing but its docstring

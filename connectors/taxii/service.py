@@ -1,0 +1,85 @@
+"""TAXII source connectors built from the settings (`[[connectors]] type = "taxii"`), and their supervised loop.
+
+    [[connectors]]
+    type = "taxii"
+    side = "EU"                                  # the side whose organisation's items the collection holds
+    url = "https://taxii.eu.example/api/collections/<id>/"
+    key_file = "/etc/hub/taxii-eu.token"         # the collection's API token (Bearer), or key = "…"
+    interval_s = 60
+
+Items are submitted signed with `HUB_SIGNING__KEY_FILE`, as every source does: the hub accepts
+those whose `originator` is that key's organisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from taxii2client.v21 import Collection
+
+from connectors import make_publisher
+from connectors.misp.service import api_key
+from connectors.misp.sync import pull
+from connectors.refusals import RefusalLog
+from connectors.supervise import SupervisedConnector
+from connectors.taxii.source import TaxiiSource, TokenAuth, Watermark
+from hub.config.keystore import publisher_signer
+from hub.settings import ConnectorSettings, Settings
+from hub.worker.status import ConnectorHealth
+from schemas.common import Side
+
+log = logging.getLogger("hub.taxii")
+
+
+def peer_id(cfg: ConnectorSettings) -> str:
+    """The connector's stable name: `taxii-eu-<digest of the collection URL>`."""
+    return f"taxii-{cfg.side.lower()}-{hashlib.sha256(str(cfg.url).encode()).hexdigest()[:10]}"
+
+
+def build_source(cfg: ConnectorSettings, settings: Settings) -> TaxiiSource:
+    """The source of `cfg`: the collection behind its URL, its token, its watermark file."""
+    auth = TokenAuth(api_key(cfg))
+    collection = Collection(str(cfg.url), auth=auth, verify=str(cfg.ca_bundle) if cfg.ca_bundle else cfg.verify_tls)
+    watermark = Watermark(settings.data_dir / "connectors" / f"{peer_id(cfg)}.json")
+    return TaxiiSource(collection, auth, Side(cfg.side), watermark)
+
+
+async def run_source(cfg: ConnectorSettings, settings: Settings, bootstrap: str, once: bool,
+                     health: ConnectorHealth) -> int:  # fmt: skip
+    """Poll the collection every `interval_s` (or once); returns the submissions of the last pass."""
+    refusals = RefusalLog(settings.ledger, peer_id(cfg), cfg.side)
+    source = build_source(cfg, settings)
+    try:
+        async with make_publisher(settings, bootstrap) as publisher:
+            while True:
+                submitted = await pull(source, publisher, refusals, health)
+                health.succeeded()
+                if submitted:
+                    log.info("connector %s: submitted %d items", peer_id(cfg), submitted)
+                if once:
+                    return submitted
+                await asyncio.sleep(cfg.interval_s)
+    finally:
+        await source.close()
+        refusals.close()
+
+
+def taxii_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> SupervisedConnector:
+    """One configured TAXII source run by `hub up`: its polling loop, supervised."""
+
+    async def source(once: bool, health: ConnectorHealth) -> int:
+        return await run_source(cfg, settings, bootstrap, once, health)
+
+    return SupervisedConnector(peer_id(cfg), cfg, source, None, ("source", "sink"))
+
+
+def taxii_connectors(settings: Settings, bootstrap: str) -> list[SupervisedConnector]:
+    """One connector per configured taxii connector; ConfigError first when one can never work."""
+    found = [cfg for cfg in settings.connectors if cfg.type == "taxii"]
+    if found:
+        publisher_signer(settings)
+        for cfg in found:
+            api_key(cfg)
+    return [taxii_connector(cfg, settings, bootstrap) for cfg in found]

@@ -1,0 +1,59 @@
+"""`hub tokens` and `hub serve` end to end: a token printed once, stored hashed, opening TAXII until revoked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from hub.taxii.media import TAXII
+
+pytestmark = pytest.mark.e2e
+
+
+def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_tokens_open_the_server_until_revoked_and_are_stored_hashed(tmp_path, ledger_url):
+    env = {**os.environ, "HUB_LEDGER_URL": ledger_url, "HUB_DATA_DIR": str(tmp_path / "data")}
+    made = hub(env, "tokens", "add", "NCIRC", "nato")
+    assert made.returncode == 0, made.stderr
+    token, note = made.stdout.splitlines()
+    token_id = token.split("_")[1]
+    assert note.startswith(f"token {token_id} for NCIRC (NATO)")
+    stored = sqlite3.connect(ledger_url.removeprefix("sqlite:///")).execute("SELECT * FROM api_tokens").fetchall()
+    assert token.split("_")[2] not in repr(stored)  # only a salted hash is kept
+    assert token_id in hub(env, "tokens", "list").stdout
+    bad = hub(env, "tokens", "add", "NCIRC", "mars")
+    assert bad.returncode == 2
+    assert "EU or NATO" in bad.stderr
+
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving at http://127.0.0.1:")
+        url = line.split()[2].rstrip(":")
+        headers = {"Accept": TAXII}
+        assert requests.get(f"{url}taxii2/", headers=headers, timeout=10).status_code == 401
+        opened = requests.get(f"{url}nato/", headers={**headers, "Authorization": f"Bearer {token}"}, timeout=10)
+        assert opened.status_code == 200
+        assert requests.get(f"{url}api/counts", timeout=10).status_code == 200  # the dashboard, same server
+        assert hub(env, "tokens", "revoke", token_id).returncode == 0
+        gone = requests.get(f"{url}nato/", headers={**headers, "Authorization": f"Bearer {token}"}, timeout=10)
+        assert gone.status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert err.strip() == "hub: interrupted"
+    again = hub(env, "tokens", "revoke", token_id)
+    assert (again.returncode, again.stderr.strip()) == (
+        2, f"hub: error: no live token with id '{token_id}' (see `hub tokens list`)"
+    )  # fmt: skip
