@@ -7,23 +7,20 @@ round, and both write their facts into the connector's one `ConnectorHealth`.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections import Counter
 from pathlib import Path
 
-from connectors import make_publisher
 from connectors.http import Limits, tls_context
 from connectors.misp.client import MispClient
 from connectors.misp.feed_sink import FeedSink
 from connectors.misp.feed_source import FeedSource
 from connectors.misp.rest_sink import RestSink
 from connectors.misp.rest_source import RestSource
-from connectors.misp.sync import deliver_inbox, pull
+from connectors.misp.sync import deliver_inbox, poll_source
 from connectors.misp.watermark import Watermark
 from connectors.progress import Progress
-from connectors.refusals import RefusalLog
 from connectors.supervise import SupervisedConnector
 from hub.config.keystore import publisher_signer
 from hub.errors import ConfigError
@@ -86,24 +83,15 @@ async def run_source(
     progress: Progress | None = None,
 ) -> int:
     """Pull the peer of `cfg` into the hub every `interval_s`, or once; returns the submissions of the last pull."""
-    refusals = RefusalLog(settings.ledger, peer_id(cfg), cfg.side)
     source = build_source(cfg, settings)
-    try:
-        async with make_publisher(settings, bootstrap) as publisher:
-            while True:
-                submitted = await pull(source, publisher, refusals, health, progress)
-                health.watermark = source.watermark.since
-                health.skipped = getattr(source, "broken", 0) + getattr(source, "failed", 0)
-                health.skipped_names = tuple(getattr(source, "skipped", ()))
-                health.succeeded()
-                if submitted:
-                    log.info("connector %s: submitted %d MISP events", peer_id(cfg), submitted)
-                if once:
-                    return submitted
-                await asyncio.sleep(cfg.interval_s)
-    finally:
-        await source.close()
-        refusals.close()
+
+    def facts() -> None:
+        health.watermark = source.watermark.since
+        health.skipped = getattr(source, "broken", 0) + getattr(source, "failed", 0)
+        health.skipped_names = tuple(getattr(source, "skipped", ()))
+
+    name = peer_id(cfg)
+    return await poll_source(source, name, cfg.side, settings, bootstrap, once, health, cfg.interval_s, progress, facts)
 
 
 async def run_sink(

@@ -17,16 +17,17 @@ passed the same way.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from connectors import Applied, Change, Sink, Source, Unsent
+from connectors import Applied, Change, Sink, Source, Unsent, make_publisher
 from connectors.inbox import InboxGate
 from connectors.inbox import Refused as NotDelivered
 from connectors.misp.envelope import event_of, event_uuid
@@ -231,4 +232,38 @@ async def deliver_inbox(
         return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), refusals, health, once, progress)
     finally:
         await sink.close()
+        refusals.close()
+
+
+async def poll_source(
+    source: Source,
+    name: str,
+    side: str,
+    settings: Settings,
+    bootstrap: str,
+    once: bool,
+    health: ConnectorHealth,
+    interval_s: float,
+    progress: Progress | None = None,
+    after_pass: Callable[[], None] | None = None,
+) -> int:
+    """Pull `source` into the hub every `interval_s`, or once; the submissions of the last pull; closes the source.
+
+    `after_pass` (the source's own facts into `health`) runs after each pull, before it counts as a success.
+    """
+    refusals = RefusalLog(settings.ledger, name, side)
+    try:
+        async with make_publisher(settings, bootstrap) as publisher:
+            while True:
+                submitted = await pull(source, publisher, refusals, health, progress)
+                if after_pass is not None:
+                    after_pass()
+                health.succeeded()
+                if submitted:
+                    log.info("connector %s: submitted %d items", name, submitted)
+                if once:
+                    return submitted
+                await asyncio.sleep(interval_s)
+    finally:
+        await source.close()
         refusals.close()

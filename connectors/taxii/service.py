@@ -13,16 +13,13 @@ those whose `originator` is that key's organisation.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 
 from taxii2client.v21 import Collection
 
-from connectors import make_publisher
 from connectors.misp.service import api_key
-from connectors.misp.sync import pull
-from connectors.refusals import RefusalLog
+from connectors.misp.sync import poll_source
 from connectors.supervise import SupervisedConnector
 from connectors.taxii.source import TaxiiSource, TokenAuth, Watermark
 from hub.config.keystore import publisher_signer
@@ -49,21 +46,8 @@ def build_source(cfg: ConnectorSettings, settings: Settings) -> TaxiiSource:
 async def run_source(cfg: ConnectorSettings, settings: Settings, bootstrap: str, once: bool,
                      health: ConnectorHealth) -> int:  # fmt: skip
     """Poll the collection every `interval_s` (or once); returns the submissions of the last pass."""
-    refusals = RefusalLog(settings.ledger, peer_id(cfg), cfg.side)
     source = build_source(cfg, settings)
-    try:
-        async with make_publisher(settings, bootstrap) as publisher:
-            while True:
-                submitted = await pull(source, publisher, refusals, health)
-                health.succeeded()
-                if submitted:
-                    log.info("connector %s: submitted %d items", peer_id(cfg), submitted)
-                if once:
-                    return submitted
-                await asyncio.sleep(cfg.interval_s)
-    finally:
-        await source.close()
-        refusals.close()
+    return await poll_source(source, peer_id(cfg), cfg.side, settings, bootstrap, once, health, cfg.interval_s)
 
 
 def taxii_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> SupervisedConnector:

@@ -36,6 +36,24 @@ class Migration:
         return self.postgres if dialect == "postgresql" and self.postgres is not None else self.sql
 
 
+# One hash chain per input partition (version 5), the same on both backends but for PostgreSQL's sequence.
+CHAINS = """
+ALTER TABLE ledger ADD COLUMN chain INTEGER;
+ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
+CREATE TABLE IF NOT EXISTS chain_heads (
+  chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO chain_heads (chain, chain_seq, seq, hash)
+  SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
+CREATE TABLE counts_by_chain (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (day, area, kind, direction, decision, chain));
+INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
+  SELECT day, area, kind, direction, decision, 0, n FROM counts;
+DROP TABLE counts;
+ALTER TABLE counts_by_chain RENAME TO counts;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "records, dedupe state, live counts",
@@ -117,38 +135,9 @@ FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
     ),
     Migration(
         "one hash chain per input partition: each record's chain and place, the heads, counts kept per chain",
-        """
-ALTER TABLE ledger ADD COLUMN chain INTEGER;
-ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
-CREATE TABLE IF NOT EXISTS chain_heads (
-  chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
-INSERT INTO chain_heads (chain, chain_seq, seq, hash)
-  SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
-CREATE TABLE counts_by_chain (
-  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
-  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
-  PRIMARY KEY (day, area, kind, direction, decision, chain));
-INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
-  SELECT day, area, kind, direction, decision, 0, n FROM counts;
-DROP TABLE counts;
-ALTER TABLE counts_by_chain RENAME TO counts;
-""",
-        postgres="""
-ALTER TABLE ledger ADD COLUMN chain INTEGER;
-ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
-CREATE TABLE IF NOT EXISTS chain_heads (
-  chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
-INSERT INTO chain_heads (chain, chain_seq, seq, hash)
-  SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
-CREATE TABLE counts_by_chain (
-  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
-  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
-  PRIMARY KEY (day, area, kind, direction, decision, chain));
-INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
-  SELECT day, area, kind, direction, decision, 0, n FROM counts;
-DROP TABLE counts;
-ALTER TABLE counts_by_chain RENAME TO counts;
-CREATE SEQUENCE IF NOT EXISTS ledger_seq;
+        CHAINS,
+        postgres=CHAINS
+        + """CREATE SEQUENCE IF NOT EXISTS ledger_seq;
 SELECT setval('ledger_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, false);
 """,
     ),
