@@ -22,7 +22,8 @@ from starlette.types import ASGIApp
 from hub.settings import ServeSettings
 
 log = logging.getLogger("hub.web")
-STOP_WAIT_S = 10.0  # how long `shutdown` waits for uvicorn to close its connections
+STOP_WAIT_S = 10.0  # how long `shutdown` waits for uvicorn to stop
+GRACE_S = 3.0  # requests in flight get this long to finish on a stop; then their connections are closed
 LISTEN_BACKLOG = 128  # pending connections the kernel queues for the server
 
 
@@ -53,7 +54,7 @@ class WebServer:
         # httptools: it parses what the guard must answer itself (a request without Host), where h11 would
         # answer a bare 400 before the application sees it.
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto", http="httptools",
-                                **_tls(tls))  # fmt: skip
+                                timeout_graceful_shutdown=GRACE_S, **_tls(tls))  # fmt: skip
         self.server = uvicorn.Server(config)
         self._done = threading.Event()
 
