@@ -23,7 +23,7 @@ from hub.settings import ServeSettings
 
 log = logging.getLogger("hub.web")
 STOP_WAIT_S = 10.0  # how long `shutdown` waits for uvicorn to stop
-GRACE_S = 3.0  # requests in flight get this long to finish on a stop; then their connections are closed
+GRACE_S = 3  # seconds: requests in flight get this long to finish on a stop; then their connections are closed
 LISTEN_BACKLOG = 128  # pending connections the kernel queues for the server
 
 
