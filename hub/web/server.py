@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from hub.errors import ConfigError
 from hub.settings import ServeSettings
 
 log = logging.getLogger("hub.web")
@@ -55,6 +56,11 @@ class WebServer:
         # answer a bare 400 before the application sees it.
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto", http="httptools",
                                 timeout_graceful_shutdown=GRACE_S, **_tls(tls))  # fmt: skip
+        try:
+            config.load()  # the TLS context too: an unreadable certificate is one line now, not a traceback later
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self.socket.close()
+            raise ConfigError(f"serve.tls_certfile / tls_keyfile / tls_client_ca cannot be used: {exc}") from exc
         self.server = uvicorn.Server(config)
         self._done = threading.Event()
 
