@@ -20,6 +20,7 @@ def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env, timeout=60)
 
 
+@pytest.mark.slow  # six `hub` processes: ~20 s on a shared 2-core machine
 def test_tokens_open_the_server_until_revoked_and_are_stored_hashed(tmp_path, ledger_url):
     env = {**os.environ, "HUB_LEDGER_URL": ledger_url, "HUB_DATA_DIR": str(tmp_path / "data")}
     made = hub(env, "tokens", "add", "NCIRC", "nato")
