@@ -5,12 +5,16 @@ as a source, the NATO feed as a sink), publishes N realistic events (about 50 at
 in the EU feed, and times until the NATO feed's manifest lists them all.
 
     python bench/misp_feed.py [--events 1000] [--attributes 50]
+    python bench/misp_feed.py --events 40 --attributes 1000 --attributes-max 10000  # large real events
+
+With `--attributes-max`, each event's attribute count is drawn (seeded) between the two bounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -28,19 +32,21 @@ from schemas.common import Side
 TIMEOUT_S = 600  # gives up on a stuck run
 
 
-def write_feed(directory: Path, events: int, attributes: int) -> int:
-    """Write `events` events in a MISP feed directory; returns the bytes written."""
+def write_feed(directory: Path, events: int, attributes: int, most: int | None = None) -> tuple[int, int]:
+    """Write `events` events of `attributes` (to `most`) attributes in a MISP feed directory; (bytes, attributes)."""
     rng = random.Random(2016)
-    feed, manifest, size = FeedDir(directory), {}, 0
+    feed, manifest, size, total = FeedDir(directory), {}, 0, 0
     directory.mkdir(parents=True)
     for i in range(events):
-        body = misp_event(rng, "CERT-EU", attributes, BASE_TIME + timedelta(minutes=i))["Event"]
+        count = rng.randint(attributes, most) if most else attributes
+        total += count
+        body = misp_event(rng, "CERT-EU", count, BASE_TIME + timedelta(minutes=i))["Event"]
         body["distribution"] = "3"
         feed.write(body)
         manifest[body["uuid"]] = manifest_entry(body)
         size += (directory / f"{body['uuid']}.json").stat().st_size
     feed.save_manifest(manifest)
-    return size
+    return size, total
 
 
 def listed(directory: Path) -> int:
@@ -56,6 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--attributes", type=int, default=50)
+    parser.add_argument("--attributes-max", type=int, help="draw each event's attribute count up to this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         root = Path(tmp)
@@ -78,7 +85,7 @@ def main() -> int:
         try:
             worker.wait_ready()
             start = time.perf_counter()
-            size = write_feed(eu, args.events, args.attributes)
+            size, attributes = write_feed(eu, args.events, args.attributes, args.attributes_max)
             written = time.perf_counter()
             while listed(nato) < args.events and time.perf_counter() - start < TIMEOUT_S:
                 time.sleep(0.05)
@@ -87,10 +94,10 @@ def main() -> int:
             worker.stop()
         got = listed(nato)
     sync_s = done - written
-    print(f"events: {args.events} x {args.attributes} attributes, feed {size / 1e6:.1f} MB")
+    print(f"events: {args.events}, {attributes} attributes in all, feed {size / 1e6:.1f} MB; load {os.getloadavg()}")
     print(f"EU feed written in {written - start:.2f} s")
     print(f"synced into the NATO feed: {got} events in {sync_s:.2f} s after the EU manifest was saved")
-    print(f"throughput: {got / sync_s:.0f} events/s, {got * args.attributes / sync_s:.0f} attributes/s")
+    print(f"throughput: {got / sync_s:.0f} events/s, {attributes * got / args.events / sync_s:.0f} attributes/s")
     return 0 if got == args.events else 1
 
 

@@ -4,8 +4,9 @@ A source yields the changes of its peer since its last saved progress, as hub su
 the items it found but cannot submit, as `Unsent`); a sink applies one delivered envelope to its
 peer, idempotently, and says what the peer did. Each connector runs supervised
 (`connectors/supervise.py`): a failure is logged, counted in its `ConnectorHealth` and retried
-with backoff, and stays inside it. HTTP to a peer is bounded in `connectors/http.py`. The MISP
-connectors (REST API and feed directories) live in `connectors/misp/`.
+with backoff, and stays inside it. HTTP to a peer is bounded in `connectors/http.py`; files that
+readers must see whole are written through `connectors/atomic.py`. The MISP connectors (REST API
+and feed directories) live in `connectors/misp/`, the files connectors in `connectors/files/`.
 """
 
 from __future__ import annotations

@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TypeVar
 
 from connectors.http import one_line
 from connectors.retry import Backoff
 from hub.errors import HubError
+from hub.settings import ConnectorSettings
 from hub.worker.status import ConnectorHealth
 
 log = logging.getLogger("hub.connectors")
+T = TypeVar("T")
 FIRST_RETRY_S = 1.0  # a peer that failed once is asked again soon
+MIN_BACKOFF_CAP_S = 5.0  # a connector polling every second still waits up to this long after failures
 CAUSE_LIMIT = 500  # characters of a cause in the log line
 
 
@@ -48,3 +52,57 @@ async def supervise(what: str, run: Callable[[], Awaitable[None]], health: Conne
             log.debug("connector %s failed", what, exc_info=exc)  # the traceback, for a developer, on -v
         # Waiting outside the handler: the traceback, and whatever large answer its frames hold, is freed.
         await asyncio.sleep(delay)
+
+
+def backoff_cap(cfg: ConnectorSettings) -> float:
+    """The longest wait between restarts of a connector's loop: its interval, and never under a floor."""
+    return max(cfg.interval_s, MIN_BACKOFF_CAP_S)
+
+
+Loop = Callable[[bool, ConnectorHealth], Awaitable[object]]  # (once, health): one pass, or until cancelled
+
+
+class SupervisedConnector:
+    """One configured connector run by `hub up`: its inbound and outbound loops, supervised apart, one `health`.
+
+    A failing inbound loop (a source, a drop directory) never stops the outbound one (a sink, an
+    inbox directory), and the other way round; both write their facts into the same health.
+    """
+
+    def __init__(
+        self, name: str, cfg: ConnectorSettings, inbound: Loop, outbound: Loop | None, labels: tuple[str, str]
+    ) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.health = ConnectorHealth(name, cfg.side, cfg.role)
+        self._loops = ((inbound, labels[0], ("source", "both")), (outbound, labels[1], ("sink", "both")))
+
+    async def run(self) -> None:
+        """Run the loops the connector's role asks for (a source only has one), each supervised, until cancelled."""
+        log.info("connector %s (%s) started", self.name, self.cfg.role)
+        runs = [
+            self._supervised(loop, label)
+            for loop, label, roles in self._loops
+            if loop is not None and self.cfg.role in roles
+        ]
+        await asyncio.gather(*runs)
+
+    async def _supervised(self, loop: Loop, label: str) -> None:
+        async def forever() -> None:
+            await loop(False, self.health)
+
+        await supervise(f"{self.name} {label}", forever, self.health, backoff_cap(self.cfg))
+
+
+def run_command(
+    what: str, loop: Callable[[bool], Coroutine[object, object, T]], health: ConnectorHealth, cap_s: float, once: bool
+) -> T | None:
+    """A CLI command's loop: one pass with `once` (its result), else supervised until interrupted (None)."""
+    if once:
+        return asyncio.run(loop(True))
+
+    async def forever() -> None:
+        await loop(False)
+
+    asyncio.run(supervise(what, forever, health, cap_s))
+    return None

@@ -5,8 +5,7 @@ ready.py      when a dropped file is complete: the temporary-name convention, a 
 dropped.py    a file's content as a submission (an envelope, or a STIX bundle mapped to one) and its stable id
 source.py     the drop loop: claim, check, submit signed under stable ids, then file away
 inbox_dir.py  the inbox directory: one file per hub-signed delivery, written atomically
-atomic.py     writing a file that readers see whole or not at all
-service.py    `FilesConnector` (run by `hub up`), the loops of `hub files drop|inbox`, the start-up checks
+service.py    `files_connector` (run by `hub up`), the loops of `hub files drop|inbox`, the start-up checks
 
 Writers drop a file by writing it under a temporary name in the drop directory (`.NAME.tmp` or
 `NAME.part`) and renaming it to NAME once complete; readers of an inbox directory skip names that

@@ -22,7 +22,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.files.atomic import remove_stale, sync_dirs, write_atomic
+from connectors.atomic import remove_stale, sync_dirs, write_atomic
 from connectors.files.ready import Settle, is_in_writing
 from connectors.http import one_line
 from hub.errors import ConnectorError

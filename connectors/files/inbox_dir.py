@@ -8,7 +8,7 @@ of one version, a filtered and a full MISP event, are two files):
 The version is the item's version in UTC (a MISP event's timestamp, an assessment's or a note's
 modified time), so names sort by kind, item and version. A file holds the delivered envelope, or
 (`inbox_format = "stix"`) a STIX 2.1 bundle of it (`hub.stix.convert.stix_objects`). Each is
-written under a hidden temporary name, flushed and renamed (`atomic.write_atomic`): a reader that
+written under a hidden temporary name, flushed and renamed (`connectors.atomic.write_atomic`): a reader that
 skips names starting with `.` never sees a partial file. A delivery whose file exists already (a
 re-delivery after a crash or a replay) leaves it as it is: `unchanged`.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import Applied
-from connectors.files.atomic import remove_stale, sync_dirs, write_atomic
+from connectors.atomic import remove_stale, sync_dirs, write_atomic
 from connectors.http import one_line
 from hub.errors import ConnectorError, Refused
 from schemas.common import Kind, Side

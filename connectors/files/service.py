@@ -1,7 +1,7 @@
 """Files connectors built from the settings, and the loops that run them (`hub up`, `hub files ...`).
 
-A configured files connector is a `FilesConnector`: its drop loop and its inbox loop each run
-supervised (`connectors.supervise`), apart, and write their facts into its one `ConnectorHealth`.
+A configured files connector is a `SupervisedConnector` (`connectors.supervise`): its drop loop and
+its inbox loop each run supervised, apart, and write their facts into its one `ConnectorHealth`.
 Only one process works on a drop directory at a time (its lock); another `hub up` configured with
 the same directory stands by and takes over when the first one stops or dies.
 """
@@ -20,11 +20,10 @@ from connectors.files.drop import DropDir
 from connectors.files.inbox_dir import InboxDir
 from connectors.files.ready import Settle
 from connectors.files.source import DropSource, Tally
-from connectors.inbox import InboxGate
-from connectors.misp.sync import deliver, inbox_consumer
+from connectors.misp.sync import deliver_inbox
 from connectors.progress import Progress
 from connectors.refusals import RefusalLog
-from connectors.supervise import supervise
+from connectors.supervise import SupervisedConnector
 from hub.config.keystore import publisher_signer
 from hub.core.validate import ItemLimits
 from hub.errors import ConfigError, ConnectorError
@@ -34,7 +33,6 @@ from hub.worker.status import ConnectorHealth
 from schemas.common import Side
 
 log = logging.getLogger("hub.files")
-MIN_BACKOFF_CAP_S = 5.0  # a connector scanning every second still waits up to this long after failures
 ONCE_WAIT_S = 30.0  # a one-off run waits this long (past the settle time) for files still being written
 
 
@@ -121,42 +119,19 @@ async def run_inbox(
 ) -> Counter[str]:
     """Write the side's hub-signed deliveries into the inbox directory (until caught up with `once`)."""
     sink = InboxDir(Path(str(cfg.inbox_dir)), Side(cfg.side), cfg.inbox_format)
-    name = inbox_name(cfg)
-    refusals = RefusalLog(settings.ledger, name, cfg.side)
-    consumer = inbox_consumer(settings.kafka, bootstrap, cfg.side, f"{settings.app_id}.{name}")
-    try:
-        return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), refusals, health, once, progress)
-    finally:
-        await sink.close()
-        refusals.close()
+    return await deliver_inbox(sink, inbox_name(cfg), settings, bootstrap, once, health, progress)
 
 
-class FilesConnector:
-    """One configured files connector run by `hub up`: its supervised loops and its `health`."""
+def files_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> SupervisedConnector:
+    """One configured files connector run by `hub up`: its drop and inbox loops, supervised apart."""
 
-    def __init__(self, cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
-        self.cfg = cfg
-        self.settings = settings
-        self.bootstrap = bootstrap
-        self.name = connector_name(cfg)
-        self.health = ConnectorHealth(self.name, cfg.side, cfg.role)
+    async def drop(once: bool, health: ConnectorHealth) -> Tally:
+        return await run_drop(cfg, settings, bootstrap, once, health)
 
-    async def run(self) -> None:
-        """Run the drop loop and the inbox loop, each supervised and apart, until cancelled."""
-        log.info("connector %s (%s) started", self.name, self.cfg.role)
-        cap = max(self.cfg.interval_s, MIN_BACKOFF_CAP_S)
-        loops = []
-        if self.cfg.role in ("source", "both"):
-            loops.append(supervise(f"{self.name} drop", self._drop, self.health, cap))
-        if self.cfg.role in ("sink", "both"):
-            loops.append(supervise(f"{self.name} inbox", self._inbox, self.health, cap))
-        await asyncio.gather(*loops)
+    async def inbox(once: bool, health: ConnectorHealth) -> Counter[str]:
+        return await run_inbox(cfg, settings, bootstrap, once, health)
 
-    async def _drop(self) -> None:
-        await run_drop(self.cfg, self.settings, self.bootstrap, False, self.health)
-
-    async def _inbox(self) -> None:
-        await run_inbox(self.cfg, self.settings, self.bootstrap, False, self.health)
+    return SupervisedConnector(connector_name(cfg), cfg, drop, inbox, ("drop", "inbox"))
 
 
 def check_files_connectors(settings: Settings) -> None:
@@ -182,7 +157,7 @@ def check_files_connectors(settings: Settings) -> None:
             raise ConfigError(f"inbox directory {cfg.inbox_dir} is also a drop directory: deliveries would come back")
 
 
-def files_connectors(settings: Settings, bootstrap: str) -> list[FilesConnector]:
-    """One `FilesConnector` per configured files connector, for the worker to run (`hub up`); checked first."""
+def files_connectors(settings: Settings, bootstrap: str) -> list[SupervisedConnector]:
+    """One connector per configured files connector, for the worker to run (`hub up`); checked first."""
     check_files_connectors(settings)
-    return [FilesConnector(cfg, settings, bootstrap) for cfg in settings.connectors if cfg.type == "files"]
+    return [files_connector(cfg, settings, bootstrap) for cfg in settings.connectors if cfg.type == "files"]

@@ -2,7 +2,10 @@
 
 PyMISP is synchronous and reads whole answers: it can neither bound an answer's size nor be
 cancelled when the worker stops, so the few calls the connectors need are made here directly, as
-PyMISP makes them (`events/index`, `events/view`, `events/add`, `events/edit`). What a peer
+PyMISP makes them (`events/index`, `events/view`, `events/add`, `events/edit`). An edit follows
+MISP's rules: a tag the delivery dropped is sent with `"deleted": true` (MISP only adds the tags it
+is sent), and a fuller copy of a version MISP holds is sent one second past MISP's timestamp (it
+takes nothing else). What a peer
 answers is not believed: an index row must hold a UUID and a timestamp, the event served must be
 the event asked for, and a write counts only when the answer, or a read-back, shows the event.
 """
@@ -17,8 +20,10 @@ from typing import Any
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
+from connectors.misp.merge import missing
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
+from schemas.markings import is_local
 
 log = logging.getLogger("hub.misp")
 INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
@@ -33,10 +38,11 @@ class KeyRefused(ConnectorError):
 
 @dataclass(frozen=True)
 class IndexRow:
-    """One event of the index: its UUID and timestamp, both checked."""
+    """One event of the index: its UUID, timestamp (its version) and publication time, all checked."""
 
     uuid: str
     timestamp: int
+    published: int = 0  # `publish_timestamp`; the timestamp when MISP gives none
 
 
 def _message(answer: Answer) -> str:
@@ -98,10 +104,14 @@ class MispClient:
             raise ConnectorError(f"MISP at {self.url}: servers/getVersion did not answer a MISP version")
 
     async def index(self, since: int, page: int, limit: int = INDEX_PAGE) -> tuple[list[IndexRow], int, int]:
-        """One page of published events changed at or after `since`: (rows, rows refused, rows answered)."""
-        query: dict[str, Any] = {"minimal": True, "published": True, "limit": limit, "page": page}
+        """One page of events published at or after `since`: (rows, rows refused, rows answered).
+
+        By `publish_timestamp`, not `timestamp`: an event edited long ago and published now is new
+        to the other side. Not `minimal`: MISP's minimal rows leave `publish_timestamp` out.
+        """
+        query: dict[str, Any] = {"published": True, "limit": limit, "page": page}
         if since:
-            query["timestamp"] = since
+            query["publish_timestamp"] = since
         answer = await self.index_http.request("POST", "events/index", query)
         if answer.status != 200:
             raise self._failed(answer, "events/index")
@@ -149,7 +159,17 @@ class MispClient:
             return await self._shown(answer, key, sent, Applied.ADDED, "events/add")
         if not (answer.status == 403 and "already exists" in _message(answer)):
             raise self._failed(answer, f"events/add {key}")
-        answer = await self.http.request("POST", f"events/edit/{key}", {"Event": event})
+        held = await self.event(key)
+        peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
+        edit = {**event, "Tag": untagged(event, held)} if held is not None and "Tag" in event else event
+        if held is not None and peer >= sent:
+            attrs, objs = missing(held, event)
+            if not attrs and not objs:
+                return Applied.UNCHANGED  # MISP holds this version or a newer one, with every part of it
+            # Another copy of a version MISP holds (hub.core.copies): MISP takes only a strictly newer
+            # edit, so the parts it lacks are sent in one a second past its own; those it holds are kept.
+            sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
+        answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
             return await self._shown(answer, key, sent, Applied.UPDATED, f"events/edit/{key}")
         if answer.status == 403 and "not newer" in _message(answer):
@@ -176,6 +196,22 @@ class MispClient:
         raise Refused(f"MISP at {self.url}: {what}, and a read-back shows {found}: not applied")
 
 
+def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:
+    """The event's tags, plus each tag MISP holds that the delivery dropped, sent with `"deleted": true`.
+
+    MISP's edit attaches the tags it is sent and keeps the others: a removal reaches it only as a tag
+    sent deleted (or through its untag endpoint). Local tags MISP holds are its own: never removed.
+    """
+    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
+    names = {t.get("name") for t in tags}
+    dropped = [
+        {"name": t["name"], "deleted": True}
+        for t in held.get("Tag") or []
+        if isinstance(t, dict) and t.get("name") and t["name"] not in names and not is_local(t)
+    ]
+    return [*tags, *dropped]
+
+
 def _holds(body: dict[str, Any], key: str, sent: int) -> bool:
     """The event `key` at version `sent` or newer (MISP may stamp a newer one, never an older)."""
     return event_uuid(body.get("uuid")) == key and (timestamp_of(body.get("timestamp")) or 0) >= sent
@@ -185,4 +221,6 @@ def _row(row: Any) -> IndexRow | None:
     if not isinstance(row, dict):
         return None
     key, stamp = event_uuid(row.get("uuid")), timestamp_of(row.get("timestamp"))
-    return IndexRow(key, stamp) if key is not None and stamp is not None else None
+    if key is None or stamp is None:
+        return None
+    return IndexRow(key, stamp, timestamp_of(row.get("publish_timestamp")) or stamp)

@@ -1,19 +1,22 @@
 """The MISP feed directory format, as CERTs publish it and MISP fetches it.
 
 `manifest.json` maps each event UUID to `{Orgc, Tag, info, date, analysis, threat_level_id,
-timestamp}`; `<uuid>.json` holds the event as `{"Event": {...}}`. Event files are written
-atomically before the manifest names them, and the manifest is written last, so a reader never
-finds a manifest entry whose file is missing or half written.
+timestamp}`; `<uuid>.json` holds the event as `{"Event": {...}}`; `hashes.csv` has one line per
+attribute value, `md5(value),event-uuid` (a composite value `a|b` gives a line per half), as
+MISP's and PyMISP's feed generators write it, for MISP's cache of feed values. Event files are
+written atomically before the manifest names them, and the manifest and the hashes are written
+last, so a reader never finds a manifest entry whose file is missing or half written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from connectors.atomic import write_atomic
 from connectors.misp.envelope import checked_uuid
-from connectors.misp.watermark import write_atomic
 from hub.core.misp_release import as_int
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB, read_limited
@@ -21,6 +24,7 @@ from hub.kafka.config import MAX_RECORD_BYTES
 from schemas.markings import is_local
 
 MANIFEST = "manifest.json"
+HASHES = "hashes.csv"
 MANIFEST_LIMIT = 64 * MIB  # ~300 bytes an entry: some 200,000 events, ten times CIRCL's OSINT feed
 
 
@@ -42,6 +46,23 @@ def manifest_entry(event: dict[str, Any]) -> dict[str, Any]:
         "threat_level_id": str(event.get("threat_level_id", "4")),
         "timestamp": as_int(event.get("timestamp"), 0),
     }
+
+
+def hash_lines(event: dict[str, Any]) -> list[str]:
+    """`hashes.csv` lines of `event`: `md5(value),uuid` per value of its attributes and objects' (not deleted)."""
+    uuid = str(event.get("uuid", ""))
+    found = [a for a in event.get("Attribute") or () if isinstance(a, dict)]
+    for obj in event.get("Object") or ():
+        if isinstance(obj, dict):
+            found += [a for a in obj.get("Attribute") or () if isinstance(a, dict)]
+    lines = []
+    for attr in found:
+        if attr.get("deleted") in (True, 1, "1", "true"):
+            continue
+        value, kind = str(attr.get("value", "")), str(attr.get("type", ""))
+        halves = value.split("|") if "|" in kind or kind == "malware-sample" else [value]
+        lines += [f"{hashlib.md5(v.encode(), usedforsecurity=False).hexdigest()},{uuid}" for v in halves]
+    return lines
 
 
 class FeedDir:
@@ -79,6 +100,14 @@ class FeedDir:
             raise ConnectorError(f'{file}: field `Event` is missing; a feed file holds {{"Event": {{...}}}}')
         return body
 
+    def fingerprint(self, event_uuid: str) -> str | None:
+        """`size:mtime_ns` of `<uuid>.json`, a cheap sign its content may have changed; None if it is missing."""
+        try:
+            st = (self.path / f"{checked_uuid(event_uuid, 'event')}.json").stat()
+        except OSError:
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}"
+
     def _read(self, file: Path, limit: int) -> bytes:
         """A file of the feed, within `limit`; a symbolic link that leads out of the directory is refused."""
         try:
@@ -100,3 +129,25 @@ class FeedDir:
     def save_manifest(self, manifest: dict[str, dict[str, Any]]) -> None:
         """Write the manifest atomically."""
         write_atomic(self.path / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode())
+
+    def hashes(self, manifest: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+        """`hashes.csv` as event UUID -> its lines; rebuilt from the event files when missing (an older feed)."""
+        file = self.path / HASHES
+        if file.exists():
+            out: dict[str, list[str]] = {}
+            for line in self._read(file, MANIFEST_LIMIT * 4).decode(errors="replace").splitlines():
+                if "," in line:
+                    out.setdefault(line.rpartition(",")[2], []).append(line)
+            return out
+        rebuilt: dict[str, list[str]] = {}
+        for key in manifest:
+            try:
+                rebuilt[key] = hash_lines({**self.read(key), "uuid": key})
+            except (ConnectorError, Refused):
+                continue  # unreadable here: the sink leaves it to whoever fixes the file
+        return rebuilt
+
+    def save_hashes(self, hashes: dict[str, list[str]]) -> None:
+        """Write `hashes.csv` atomically, events in UUID order."""
+        text = "".join(line + "\n" for key in sorted(hashes) for line in hashes[key])
+        write_atomic(self.path / HASHES, text.encode())

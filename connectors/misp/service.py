@@ -1,8 +1,8 @@
 """MISP connectors built from the settings, and the loops that run them (`hub up`, `hub misp ...`).
 
-A configured connector is a `Connector`: its source loop and its sink loop each run supervised
-(`connectors.supervise`), apart, so a failing source never stops the sink and the other way round,
-and both write their facts into the connector's one `ConnectorHealth`.
+A configured connector is a `SupervisedConnector` (`connectors.supervise`): its source loop and its
+sink loop each run supervised, apart, so a failing source never stops the sink and the other way
+round, and both write their facts into the connector's one `ConnectorHealth`.
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from connectors import Sink, make_publisher
+from connectors import make_publisher
 from connectors.http import Limits, tls_context
-from connectors.inbox import InboxGate
 from connectors.misp.client import MispClient
 from connectors.misp.feed_sink import FeedSink
 from connectors.misp.feed_source import FeedSource
 from connectors.misp.rest_sink import RestSink
 from connectors.misp.rest_source import RestSource
-from connectors.misp.sync import deliver, inbox_consumer, pull
+from connectors.misp.sync import deliver_inbox, pull
 from connectors.misp.watermark import Watermark
 from connectors.progress import Progress
 from connectors.refusals import RefusalLog
-from connectors.supervise import supervise
+from connectors.supervise import SupervisedConnector
 from hub.config.keystore import publisher_signer
 from hub.errors import ConfigError
 from hub.files import KIB, MIB, read_text
@@ -35,7 +34,6 @@ from schemas.common import Side
 
 log = logging.getLogger("hub.misp")
 KEY_FILE_LIMIT = 4 * KIB  # a MISP API key is 40 characters
-MIN_BACKOFF_CAP_S = 5.0  # a connector pulling every second still waits up to this long after failures
 
 
 def peer_id(cfg: ConnectorSettings) -> str:
@@ -96,6 +94,7 @@ async def run_source(
                 submitted = await pull(source, publisher, refusals, health, progress)
                 health.watermark = source.watermark.since
                 health.skipped = getattr(source, "broken", 0) + getattr(source, "failed", 0)
+                health.skipped_names = tuple(getattr(source, "skipped", ()))
                 health.succeeded()
                 if submitted:
                     log.info("connector %s: submitted %d MISP events", peer_id(cfg), submitted)
@@ -116,43 +115,19 @@ async def run_sink(
     progress: Progress | None = None,
 ) -> Counter[str]:
     """Apply the side's hub-signed deliveries to the peer of `cfg` (until caught up with `once`)."""
-    name = peer_id(cfg)
-    refusals = RefusalLog(settings.ledger, name, cfg.side)
-    sink: Sink = build_sink(cfg)
-    consumer = inbox_consumer(settings.kafka, bootstrap, cfg.side, f"{settings.app_id}.{name}")
-    try:
-        return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), refusals, health, once, progress)
-    finally:
-        await sink.close()
-        refusals.close()
+    return await deliver_inbox(build_sink(cfg), peer_id(cfg), settings, bootstrap, once, health, progress)
 
 
-class Connector:
-    """One configured connector run by `hub up`: its supervised loops and its `health`."""
+def connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> SupervisedConnector:
+    """One configured MISP connector run by `hub up`: its source and sink loops, supervised apart."""
 
-    def __init__(self, cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
-        self.cfg = cfg
-        self.settings = settings
-        self.bootstrap = bootstrap
-        self.name = peer_id(cfg)
-        self.health = ConnectorHealth(self.name, cfg.side, cfg.role)
+    async def source(once: bool, health: ConnectorHealth) -> int:
+        return await run_source(cfg, settings, bootstrap, once, health)
 
-    async def run(self) -> None:
-        """Run the source and the sink, each supervised and apart, until cancelled."""
-        log.info("connector %s (%s) started", self.name, self.cfg.role)
-        cap = max(self.cfg.interval_s, MIN_BACKOFF_CAP_S)
-        loops = []
-        if self.cfg.role in ("source", "both"):
-            loops.append(supervise(f"{self.name} source", self._source, self.health, cap))
-        if self.cfg.role in ("sink", "both"):
-            loops.append(supervise(f"{self.name} sink", self._sink, self.health, cap))
-        await asyncio.gather(*loops)
+    async def sink(once: bool, health: ConnectorHealth) -> Counter[str]:
+        return await run_sink(cfg, settings, bootstrap, once, health)
 
-    async def _source(self) -> None:
-        await run_source(self.cfg, self.settings, self.bootstrap, False, self.health)
-
-    async def _sink(self) -> None:
-        await run_sink(self.cfg, self.settings, self.bootstrap, False, self.health)
+    return SupervisedConnector(peer_id(cfg), cfg, source, sink, ("source", "sink"))
 
 
 def check_connectors(settings: Settings) -> None:
@@ -169,7 +144,7 @@ def check_connectors(settings: Settings) -> None:
             tls_context(cfg.verify_tls, cfg.ca_bundle, str(cfg.url))
 
 
-def connectors(settings: Settings, bootstrap: str) -> list[Connector]:
-    """One `Connector` per configured connector, for the worker to run (`hub up`); checked first."""
+def connectors(settings: Settings, bootstrap: str) -> list[SupervisedConnector]:
+    """One connector per configured connector, for the worker to run (`hub up`); checked first."""
     check_connectors(settings)
-    return [Connector(cfg, settings, bootstrap) for cfg in settings.connectors]
+    return [connector(cfg, settings, bootstrap) for cfg in settings.connectors]

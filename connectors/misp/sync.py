@@ -38,7 +38,7 @@ from hub.errors import Oversized, PeerUnavailable, Refused
 from hub.kafka.config import consumer_kwargs
 from hub.kafka.errors import broker_error
 from hub.kafka.publisher import Publisher
-from hub.settings import KafkaSettings
+from hub.settings import KafkaSettings, Settings
 from hub.worker.status import ConnectorHealth
 
 log = logging.getLogger("hub.misp")
@@ -213,3 +213,22 @@ async def deliver(
     if progress is not None:
         progress.update(sum(counts.values()), force=True)
     return counts
+
+
+async def deliver_inbox(
+    sink: Sink,
+    name: str,
+    settings: Settings,
+    bootstrap: str,
+    once: bool,
+    health: ConnectorHealth,
+    progress: Progress | None = None,
+) -> Counter[str]:
+    """Apply the side's hub-signed deliveries to `sink` as consumer group `<app>.<name>`; closes the sink."""
+    refusals = RefusalLog(settings.ledger, name, sink.side.value)
+    consumer = inbox_consumer(settings.kafka, bootstrap, sink.side.value, f"{settings.app_id}.{name}")
+    try:
+        return await deliver(sink, consumer, InboxGate(settings.keyring, sink.side), refusals, health, once, progress)
+    finally:
+        await sink.close()
+        refusals.close()

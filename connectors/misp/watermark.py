@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ OLD_FILE_LIMIT = 512 * MIB  # a JSON watermark of an earlier version: ~60 bytes 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mark (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS contents (key TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -34,6 +34,7 @@ class Watermark:
     def __init__(self, path: Path) -> None:
         self.path = path.with_suffix(".db")
         self._pending: dict[str, int] = {}
+        self._contents: dict[str, str] = {}  # content digests not saved yet (`note`)
         self._since: int | None = None  # a low mark not saved yet
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,13 +101,28 @@ class Watermark:
         if version > self._pending.get(key, -1):
             self._pending[key] = version
 
+    def contents(self, keys: Iterable[str]) -> dict[str, str]:
+        """The saved or noted content digest of each of `keys` that has one (feeds: a copy at one version)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, str] = {}
+        for i in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[i : i + LOOKUP_CHUNK]
+            sql = f"SELECT key, digest FROM contents WHERE key IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            found.update((str(k), str(d)) for k, d in self.db.execute(sql, chunk))
+        found.update((k, self._contents[k]) for k in wanted if k in self._contents)
+        return found
+
+    def note(self, key: str, digest: str) -> None:
+        """Record the content digest of what was submitted for `key`; saved by `save`."""
+        self._contents[key] = digest
+
     def advance(self, since: int) -> None:
         """Move the low mark forward to `since` (never back); saved by `save`."""
         self._since = max(self.since, since)
 
     def save(self) -> None:
         """Write what changed since the last save, in one transaction."""
-        if not self._pending and self._since is None:
+        if not self._pending and self._since is None and not self._contents:
             return
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -114,6 +130,11 @@ class Watermark:
                 "INSERT INTO versions (key, version) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET version = max(version, excluded.version)",
                 self._pending.items(),
+            )
+            self.db.executemany(
+                "INSERT INTO contents (key, digest) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET digest = excluded.digest",
+                self._contents.items(),
             )
             if self._since is not None:
                 self.db.execute("INSERT OR REPLACE INTO mark (id, since) VALUES (1, ?)", (self._since,))
@@ -123,24 +144,10 @@ class Watermark:
                 self.db.execute("ROLLBACK")
             raise ConnectorError(f"watermark {self.path} cannot be saved: {exc}") from exc
         self._pending.clear()
+        self._contents.clear()
         if self._since is not None:
             self._saved_since, self._since = self._since, None
 
     def close(self) -> None:
         """Close the file."""
         self.db.close()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

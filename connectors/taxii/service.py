@@ -21,10 +21,9 @@ from pathlib import Path
 from taxii2client.v21 import Collection
 
 from connectors import make_publisher
-from connectors.misp.service import MIN_BACKOFF_CAP_S
 from connectors.misp.sync import pull
 from connectors.refusals import RefusalLog
-from connectors.supervise import supervise
+from connectors.supervise import SupervisedConnector
 from connectors.taxii.source import TaxiiSource, TokenAuth, Watermark
 from hub.config.keystore import publisher_signer
 from hub.errors import ConfigError
@@ -81,30 +80,20 @@ async def run_source(cfg: ConnectorSettings, settings: Settings, bootstrap: str,
         refusals.close()
 
 
-class TaxiiConnector:
-    """One configured TAXII source run by `hub up`."""
+def taxii_connector(cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> SupervisedConnector:
+    """One configured TAXII source run by `hub up`: its polling loop, supervised."""
 
-    def __init__(self, cfg: ConnectorSettings, settings: Settings, bootstrap: str) -> None:
-        self.cfg = cfg
-        self.settings = settings
-        self.bootstrap = bootstrap
-        self.name = peer_id(cfg)
-        self.health = ConnectorHealth(self.name, cfg.side, "source")
+    async def source(once: bool, health: ConnectorHealth) -> int:
+        return await run_source(cfg, settings, bootstrap, once, health)
 
-    async def run(self) -> None:
-        """Poll, supervised, until cancelled."""
-        log.info("connector %s (source) started", self.name)
-        await supervise(f"{self.name} source", self._source, self.health, max(self.cfg.interval_s, MIN_BACKOFF_CAP_S))
-
-    async def _source(self) -> None:
-        await run_source(self.cfg, self.settings, self.bootstrap, False, self.health)
+    return SupervisedConnector(peer_id(cfg), cfg, source, None, ("source", "sink"))
 
 
-def taxii_connectors(settings: Settings, bootstrap: str) -> list[TaxiiConnector]:
-    """One `TaxiiConnector` per configured taxii connector; ConfigError first when one can never work."""
+def taxii_connectors(settings: Settings, bootstrap: str) -> list[SupervisedConnector]:
+    """One connector per configured taxii connector; ConfigError first when one can never work."""
     found = [cfg for cfg in settings.connectors if cfg.type == "taxii"]
     if found:
         publisher_signer(settings)
         for cfg in found:
             api_token(cfg)
-    return [TaxiiConnector(cfg, settings, bootstrap) for cfg in found]
+    return [taxii_connector(cfg, settings, bootstrap) for cfg in found]

@@ -2,10 +2,13 @@
 
 Checked, naming the first bad record by its seq and submission id (ChainBroken):
 - every record's fields are of their type (a BLOB or a number where text belongs is named, not a
-  traceback), its hash follows from its content and the previous hash, and no seq is missing;
+  traceback), its hash follows from its content and the previous hash in its chain (one chain per
+  partition of `hub.submitted` since schema 5; the records before it are chain 0), and no place in
+  any chain is missing; the `chain_heads` table names each chain's last record;
 - every checkpoint given (signed by the hub's own key, kept outside the database) is genuine and its
-  record still has the hash the hub signed: an edit re-hashed to the end of the chain, or records
-  deleted from the end, is caught by any checkpoint signed after the edited record;
+  records (the newest, and each chain's head) still have the hashes the hub signed: an edit
+  re-hashed to the end of a chain, or records deleted from its end, is caught by any checkpoint
+  signed after the edited record;
 - the dedupe state (`items`, which decides future submissions) equals a recomputation from the records;
 - the live counts equal a recount from the records.
 What it cannot catch: a rewrite of records newer than the last checkpoint (re-hashed, the counts and
@@ -39,13 +42,14 @@ class Verified:
     count_rows: int
     checkpoints: int = 0
     items: int = 0
+    chains: int = 0
 
 
 def field_problem(r: Record) -> str | None:
     """The first field of a record that is not of its type (a BLOB, a number for text...), as a phrase."""
     for name, kind in _TYPES.items():
         value = getattr(r, name)
-        expected = int if kind == "int" else str
+        expected = int if str(kind).split(" ")[0] == "int" else str
         if value is None and "None" in str(kind):
             continue
         if not isinstance(value, expected) or isinstance(value, bool):
@@ -64,28 +68,68 @@ def _who(r: Record) -> str:
     return f"record seq {seq} (submission {sid[:200]})"
 
 
-def check_chain(records: Iterable[Record]) -> tuple[int, str]:
-    """Walk `records` in seq order; the head (seq, hash), or ChainBroken at the first bad record."""
-    seq, prev = 0, GENESIS
+Heads = dict[int, tuple[int, str]]  # chain -> (place of its last record, its hash)
+
+
+def _place(r: Record) -> str:
+    """How a message names a record's place: its seq while its chain's places are the seqs (one chain)."""
+    chain, place = r.place
+    return f"seq {r.seq}" if chain == 0 and place == r.seq else f"record {place} of chain {chain}"
+
+
+def check_chain(records: Iterable[Record], heads: Heads | None = None) -> tuple[int, str]:
+    """Walk `records` in seq order, each chain on its own; the newest (seq, hash), or ChainBroken at the first fault.
+
+    `heads`, when given, receives each chain's last (place, hash).
+    """
+    walked: Heads = {} if heads is None else heads
+    last: dict[int, Record] = {}
+    newest = (0, GENESIS)
     for r in records:
         who = _who(r)
         malformed = field_problem(r)
         if malformed is not None:
-            raise ChainBroken(f"{who}: {malformed}; written by hand, not by the hub", seq + 1)
-        if r.seq != seq + 1:
-            missing = f"seq {seq + 1}" if r.seq == seq + 2 else f"seq {seq + 1} to {r.seq - 1}"
+            raise ChainBroken(f"{who}: {malformed}; written by hand, not by the hub", newest[0] + 1)
+        chain, place = r.place
+        before, prev = walked.get(chain, (0, GENESIS))
+        if place != before + 1:
+            shown = _gap(chain, before, place, r.seq)
+            since = f"seq {last[chain].seq}" if chain in last else "its start"
             raise ChainBroken(
-                f"record {missing} missing: the chain jumps from seq {seq} to {who}; deleted from the database",
-                seq + 1,
+                f"{shown} missing: the chain jumps from {since} to {who}; deleted from the database",
+                last[chain].seq + 1 if chain in last else r.seq,
             )
         if r.hash != r.expected_hash():
             raise ChainBroken(f"{who}: its hash does not match its content; edited after it was written", r.seq)
         if r.prev_hash != prev:
+            what = f"seq {last[chain].seq}" if chain in last else "nothing (it starts its chain)"
             raise ChainBroken(
-                f"{who}: its prev_hash is not the hash of seq {seq}; one of the two was edited or replaced", r.seq
+                f"{who}: its prev_hash is not the hash of {what}; one of the two was edited or replaced", r.seq
             )
-        seq, prev = r.seq, r.hash
-    return seq, prev
+        walked[chain], last[chain], newest = (place, r.hash), r, (r.seq, r.hash)
+    return newest
+
+
+def _gap(chain: int, before: int, place: int, seq: int) -> str:
+    """The missing places of a chain, named by seq while the chain's places are the seqs."""
+    first, end = before + 1, place - 1
+    if chain == 0 and place == seq:
+        return f"record seq {first}" if first == end else f"record seq {first} to {end}"
+    return f"record {first} of chain {chain}" if first == end else f"records {first} to {end} of chain {chain}"
+
+
+def check_heads(stored: Sequence[tuple[int, int, str]], walked: Heads) -> None:
+    """ChainBroken unless the `chain_heads` table names the last record of every chain walked, and no other."""
+    have = {c: (n, h) for c, n, h in stored}
+    for chain in sorted(set(have) | set(walked)):
+        got, want = have.get(chain), walked.get(chain)
+        if got != want:
+            said = f"record {got[0]}" if got else "nothing"
+            ends = f"record {want[0]}" if want else "no record"
+            raise ChainBroken(
+                f"the chain heads table says chain {chain} ends at {said}, but its records end at {ends}: "
+                "records deleted from the chain's end, or the table edited by hand"
+            )
 
 
 def check_counts(live: list[CountRow], recount: list[CountRow], head_seq: int) -> None:
@@ -132,8 +176,14 @@ def check_signatures(checkpoints: Sequence[Checkpoint], keyring: Keyring) -> Non
             raise ChainBroken(problem, c.seq)
 
 
-def check_checkpoints(checkpoints: Sequence[Checkpoint], hashes: dict[int, str], head_seq: int) -> None:
-    """ChainBroken unless each checkpoint's record is still in the chain with the hash the hub signed."""
+def check_checkpoints(
+    checkpoints: Sequence[Checkpoint], hashes: dict[int, str], head_seq: int, walked: Heads | None = None
+) -> None:
+    """ChainBroken unless each checkpoint's records (newest, and each chain's head) still have the hashes signed.
+
+    `hashes` holds the hash of each record a checkpoint names, by seq, and by `head_key(chain, place)`
+    for the chains' heads; `walked` has each chain's last record as the walk found it.
+    """
     vouched = 0  # the highest seq a checkpoint still vouches for, to say where a rewrite began
     for c in sorted(checkpoints, key=lambda c: c.seq):
         if c.seq > head_seq:
@@ -148,7 +198,24 @@ def check_checkpoints(checkpoints: Sequence[Checkpoint], hashes: dict[int, str],
                 f"chain was rewritten after seq {vouched} and re-hashed",
                 c.seq,
             )
+        for chain, place, digest in c.heads:
+            ends = (walked or {}).get(chain, (0, GENESIS))[0]
+            if place > ends:
+                raise ChainBroken(
+                    f"checkpoint {c.source} signed record {place} of chain {chain} at {c.at}, but that chain ends at "
+                    f"record {ends}: records were deleted from its end"
+                )
+            if hashes.get(head_key(chain, place)) != digest:
+                raise ChainBroken(
+                    f"record {place} of chain {chain} no longer has the hash the hub signed at {c.at} (checkpoint "
+                    f"{c.source}): that chain was rewritten and re-hashed"
+                )
         vouched = c.seq
+
+
+def head_key(chain: int, place: int) -> int:
+    """A key for `hashes` that names a chain's record by its place, kept apart from seqs (positive) by its sign."""
+    return -1 - (chain << 40 | place)  # places stay far below 2**40 records
 
 
 class ItemFold:
@@ -205,6 +272,9 @@ def _tap(records: Iterable[Record], wanted: set[int], hashes: dict[int, str], fo
         yield r
         if r.seq in wanted:
             hashes[r.seq] = r.hash
+        at = head_key(*r.place)
+        if at in wanted:
+            hashes[at] = r.hash
         fold(r)
 
 
@@ -225,8 +295,10 @@ def verify(
         raise ChainBroken(f"{who}: field `{column}` holds {shown}; written by hand, not by the hub")
     hashes: dict[int, str] = {}
     fold = ItemFold()
-    head = check_chain(_tap(ledger.records(), {c.seq for c in checkpoints}, hashes, fold))
-    check_checkpoints(checkpoints, hashes, head[0])
+    wanted = {c.seq for c in checkpoints} | {head_key(chain, n) for c in checkpoints for chain, n, _ in c.heads}
+    walked: Heads = {}
+    head = check_chain(_tap(ledger.records(), wanted, hashes, fold), walked)
+    check_checkpoints(checkpoints, hashes, head[0], walked)
     if anchor is not None:
         check_anchor(ledger, anchor, head[0])
     check_items(ledger.dedupe_state(), fold)
@@ -236,4 +308,5 @@ def verify(
         raise ChainBroken(f"the counts table holds a malformed value ({exc}): written by hand") from None
     recount = ledger.recount()
     check_counts(live, recount, head[0])
-    return Verified(head[0], head, len(recount), len(checkpoints), len(fold.state))
+    check_heads(ledger.heads(), walked)
+    return Verified(ledger.size(), head, len(recount), len(checkpoints), len(fold.state), len(walked))

@@ -86,7 +86,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         ledger.close()
     seq, digest = result.head
-    print(f"ledger verified: {result.records} records chained from seq 1 to {seq}; head {seq}:{digest}")
+    chains = f" in {result.chains} chains (one per partition)" if result.chains > 1 else ""
+    print(f"ledger verified: {result.records} records chained{chains} from seq 1 to {seq}; head {seq}:{digest}")
     if checkpoints:
         last = max(checkpoints, key=lambda c: c.seq)
         print(f"{len(checkpoints)} checkpoints signed by the hub hold (the last: seq {last.seq} at {last.at})")

@@ -9,8 +9,6 @@ did; without, it runs until interrupted, as under `hub up`.
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +63,9 @@ def _config(args: argparse.Namespace, role: str) -> ConnectorSettings:
 def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
     """Submit a drop directory's files (one run with --once, else every --interval until interrupted)."""
     from connectors.files.drop import shown as shown_name
-    from connectors.files.service import MIN_BACKOFF_CAP_S, check_files_connectors, drop_name, run_drop
+    from connectors.files.service import check_files_connectors, drop_name, run_drop
     from connectors.progress import Progress
-    from connectors.supervise import supervise
+    from connectors.supervise import backoff_cap, run_command
     from hub.cli.core import resolve_bootstrap
     from hub.worker.status import ConnectorHealth
 
@@ -76,17 +74,18 @@ def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
     bootstrap = resolve_bootstrap(settings)
     health = ConnectorHealth(drop_name(cfg), cfg.side, "source")
     progress = Progress(f"files drop {args.side}")
-    try:
-        if not args.once:  # until interrupted, failures logged and retried as under `hub up`
-
-            async def forever() -> None:
-                await run_drop(cfg, settings, bootstrap, False, health, progress)
-
-            asyncio.run(supervise(f"{health.name} drop", forever, health, max(cfg.interval_s, MIN_BACKOFF_CAP_S)))
-            return 0
-        tally = asyncio.run(run_drop(cfg, settings, bootstrap, True, health, progress))
+    try:  # until interrupted without --once, failures logged and retried as under `hub up`
+        tally = run_command(
+            f"{health.name} drop",
+            lambda once: run_drop(cfg, settings, bootstrap, once, health, progress),
+            health,
+            backoff_cap(cfg),
+            args.once,
+        )
     finally:
         progress.close()
+    if tally is None:
+        return 0
     notes = [f"{tally.rejected} rejected (see {cfg.drop_dir}/rejected)"] if tally.rejected else []
     if tally.waiting:
         shown = ", ".join(map(shown_name, tally.names[:3])) + (", …" if len(tally.names) > 3 else "")
@@ -101,9 +100,9 @@ def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_inbox(args: argparse.Namespace, settings: Settings) -> int:
     """Write a side's deliveries into an inbox directory (until caught up with --once)."""
-    from connectors.files.service import MIN_BACKOFF_CAP_S, check_files_connectors, inbox_name, run_inbox
+    from connectors.files.service import check_files_connectors, inbox_name, run_inbox
     from connectors.progress import Progress
-    from connectors.supervise import supervise
+    from connectors.supervise import backoff_cap, run_command
     from hub.cli.core import resolve_bootstrap
     from hub.worker.status import ConnectorHealth
 
@@ -113,16 +112,17 @@ def cmd_inbox(args: argparse.Namespace, settings: Settings) -> int:
     health = ConnectorHealth(inbox_name(cfg), cfg.side, "sink")
     progress = Progress(f"files inbox {args.side}")
     try:
-        if not args.once:
-
-            async def forever() -> None:
-                await run_inbox(cfg, settings, bootstrap, False, health, progress)
-
-            asyncio.run(supervise(f"{health.name} inbox", forever, health, MIN_BACKOFF_CAP_S))
-            return 0
-        counts: Counter[str] = asyncio.run(run_inbox(cfg, settings, bootstrap, True, health, progress))
+        counts = run_command(
+            f"{health.name} inbox",
+            lambda once: run_inbox(cfg, settings, bootstrap, once, health, progress),
+            health,
+            backoff_cap(cfg),
+            args.once,
+        )
     finally:
         progress.close()
+    if counts is None:
+        return 0
     shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "refused"))
     print(f"applied {sum(counts.values())} deliveries for {args.side} to {args.dir}: {shown}")
     return 0

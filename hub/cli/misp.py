@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +92,9 @@ def _key(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
 def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
     """Pull a MISP instance or a feed directory into the hub (once, or every --interval)."""
-    from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_source
+    from connectors.misp.service import client_for, peer_id, run_source
     from connectors.progress import Progress
-    from connectors.supervise import supervise
+    from connectors.supervise import backoff_cap, run_command
     from hub.cli.core import resolve_bootstrap
     from hub.worker.status import ConnectorHealth
 
@@ -106,22 +106,27 @@ def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
     bootstrap = resolve_bootstrap(settings)
     health = ConnectorHealth(peer_id(cfg), cfg.side, "source")
     progress = Progress(f"misp {args.action} {args.side}")
-    try:
-        if not args.once:  # until interrupted, failures logged and retried as under `hub up`
-
-            async def forever() -> None:
-                await run_source(cfg, settings, bootstrap, False, health, progress)
-
-            asyncio.run(supervise(f"{health.name} source", forever, health, max(cfg.interval_s, MIN_BACKOFF_CAP_S)))
-            return 0
-        submitted = asyncio.run(run_source(cfg, settings, bootstrap, True, health, progress))
+    try:  # until interrupted without --once, failures logged and retried as under `hub up`
+        submitted = run_command(
+            f"{health.name} source",
+            lambda once: run_source(cfg, settings, bootstrap, once, health, progress),
+            health,
+            backoff_cap(cfg),
+            args.once,
+        )
     finally:
         progress.close()
+    if submitted is None:
+        return 0
     notes = [f"{health.refused} refused (see hub audit refusals)"] if health.refused else []
     if health.skipped:
         notes.append(f"{health.skipped} unreadable events skipped (tried again next pass)")
     note = f"; {'; '.join(notes)}" if notes else ""
     print(f"submitted {submitted} MISP event{'s' if submitted != 1 else ''} from {args.side} to hub.submitted{note}")
+    if health.skipped and cfg.type == "feed":  # the others went in; the operator must see what did not
+        names = "; ".join(health.skipped_names) or f"{health.skipped} unnamed"
+        print(f"hub: skipped {health.skipped} unreadable feed file(s) in {cfg.dir}: {names}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -134,9 +139,9 @@ async def _check(client: Any) -> None:
 
 def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     """Apply a side's deliveries to its MISP or feed directory (until caught up with --once)."""
-    from connectors.misp.service import MIN_BACKOFF_CAP_S, client_for, peer_id, run_sink
+    from connectors.misp.service import client_for, peer_id, run_sink
     from connectors.progress import Progress
-    from connectors.supervise import supervise
+    from connectors.supervise import backoff_cap, run_command
     from hub.cli.core import resolve_bootstrap
     from hub.worker.status import ConnectorHealth
 
@@ -147,16 +152,17 @@ def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     health = ConnectorHealth(peer_id(cfg), cfg.side, "sink")
     progress = Progress(f"misp {args.action} {args.side}")
     try:
-        if not args.once:  # until interrupted, failures logged and retried as under `hub up`
-
-            async def forever() -> None:
-                await run_sink(cfg, settings, bootstrap, False, health, progress)
-
-            asyncio.run(supervise(f"{health.name} sink", forever, health, MIN_BACKOFF_CAP_S))
-            return 0
-        counts: Counter[str] = asyncio.run(run_sink(cfg, settings, bootstrap, True, health, progress))
+        counts = run_command(
+            f"{health.name} sink",
+            lambda once: run_sink(cfg, settings, bootstrap, once, health, progress),
+            health,
+            backoff_cap(cfg),
+            args.once,
+        )
     finally:
         progress.close()
+    if counts is None:
+        return 0
     shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "refused"))
     print(f"applied {sum(counts.values())} deliveries to {args.side}: {shown}")
     return 0

@@ -41,6 +41,7 @@ class Submitted:
     headers: Headers = ()  # the signature travels here (`hub-key`, `hub-sig`)
     bad_sid: str | None = field(default=None, compare=False)  # an unsafe `hub-sid` as given (shortened), refused
     refused: tuple[str, str] | None = field(default=None, compare=False)  # (rule, reason): refused unread
+    partition: int = field(default=0, compare=False)  # of `hub.submitted`: the ledger chain its record joins
 
     @classmethod
     def of(
@@ -61,9 +62,9 @@ class Submitted:
         raw = value or b""
         given = next((v for k, v in clean if k == SID_HEADER and v), None)
         if given is not None and is_safe_sid(given):
-            return cls(given.decode("ascii"), raw, clean, refused=refused)
+            return cls(given.decode("ascii"), raw, clean, refused=refused, partition=partition)
         bad = None if given is None else repr(given[:40])
-        return cls(derived_id(partition, offset, raw), raw, clean, bad, refused)
+        return cls(derived_id(partition, offset, raw), raw, clean, bad, refused, partition)
 
     @cached_property
     def digest(self) -> str:

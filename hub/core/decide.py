@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.core.admit import Submitted, admit, admit_all
+from hub.core.copies import compare, tokens
 from hub.core.decision import Decision, Outcome
 from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
@@ -38,6 +39,9 @@ __all__ = ["Decided", "Known", "Recorded", "Submitted", "admit", "admit_all", "d
 # Refusals for who sent an item: its content is never shown on a shared topic.
 UNTRUSTED_RULES = frozenset({"unsigned", "unknown-key", "forged", "wrong-side", "wrong-originator", "invalid-sid"})
 OWNER_RULES = frozenset({"not-owner", "future-version"})  # refusals of a valid item from a trusted key
+# How far past the hub's version a receiving MISP's merges of copies may stamp an event: one second
+# per merged copy (`connectors.misp.client`); ten copies of one version is already far more than seen.
+MERGE_BUMPS = timedelta(seconds=10)
 
 
 def _refused(sid: str, checked: Invalid) -> Outcome:
@@ -63,21 +67,56 @@ def decide_one(
         return _refused(sid, checked)
     env, digest = checked.envelope, checked.content_hash
     refusal = future_version(env, now, skew) or ownership(env, checked.owner, prior)
+    if refusal is not None and refusal.rule == "not-owner" and _merged_echo(env, prior):
+        reason = f"echo: the hub delivered this item into {env.origin}, where a merged copy was stamped newer"
+        return Outcome(sid, Decision.DUPLICATE, reason, "echo", env, digest, submitter=checked.owner)
     if refusal is not None:
         shown = release_check(env, policy) is None  # its content could have crossed anyway
         return Outcome(
             sid, Decision.REJECTED, refusal.reason, refusal.rule, env, submitter=checked.owner, disclosable=shown
         )
-    verdict = dedupe(env, digest, prior, owner)
+    verdict = dedupe(env, digest, prior, owner, checked.owner)
     if verdict.is_duplicate:
         return Outcome(sid, Decision.DUPLICATE, verdict.reason, verdict.rule, env, digest, submitter=checked.owner)
     withhold = release_check(env, policy)
     if withhold is not None:
         return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest, submitter=checked.owner)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
-    env, digest, stripped = released(env, digest, policy)
-    reason = verdict.reason + stripped
-    return Outcome(sid, decision, reason, verdict.rule, env, digest, machine_tags(env), submitter=checked.owner)
+    shaped, shaped_hash, stripped = released(env, digest, policy)
+    rule, reason = verdict.rule, verdict.reason
+    if verdict.compare and prior is not None and prior.held and shaped_hash == prior.content_hash:
+        return Outcome(
+            sid,
+            Decision.DUPLICATE,
+            f"version {env.version.isoformat()} was already received",
+            "same-version",
+            env,
+            digest,
+            submitter=checked.owner,
+        )  # the very copy that crossed
+    if verdict.compare and prior is not None and prior.held:
+        found = compare(tokens(shaped), prior.held, isinstance(env, MispEventEnvelope), env.version.isoformat())
+        if not found.crosses:
+            return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
+        rule, reason = found.rule, found.reason
+    elif verdict.compare:  # every earlier copy of this version was withheld: this one is decided afresh
+        rule = "newer-version" if verdict.is_update else "new"
+        reason = f"version {env.version.isoformat()}: no earlier copy of it crossed (withheld); this one may"
+    tags = machine_tags(shaped)
+    return Outcome(sid, decision, reason + stripped, rule, shaped, shaped_hash, tags, submitter=checked.owner)
+
+
+def _merged_echo(env: Envelope, prior: Seen | None) -> bool:
+    """A MISP event from the side the hub delivered it into, holding nothing the hub did not deliver.
+
+    A sink that adds a fuller copy's parts to a MISP stamps the event one second past the hub's
+    version (MISP takes nothing else); that MISP's own pull then sends it back, newer but not new.
+    """
+    if prior is None or not prior.held or not prior.delivered or env.origin is prior.origin:
+        return False
+    if env.version - prior.version > MERGE_BUMPS:
+        return False  # beyond what the sinks' merges stamp: an edit of its own, refused `not-owner`
+    return isinstance(env, MispEventEnvelope) and tokens(env) <= prior.held
 
 
 def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelope, str, str]:
@@ -96,7 +135,14 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
         return None
     delivered = outcome.crosses or (prior is not None and prior.delivered)
     owner = prior.owner if prior is not None and prior.owner else outcome.submitter
-    return Seen(env.version, outcome.content_hash, env.origin, delivered, owner)
+    before = prior.held if prior is not None and prior.version == env.version and prior.held is not None else None
+    if not outcome.crosses:  # withheld: the counterpart holds what it held of this version, if anything
+        held = before or frozenset()
+    elif isinstance(env, MispEventEnvelope) and before:  # sinks add parts by UUID: it ends with the union
+        held = before | tokens(env)
+    else:
+        held = tokens(env)
+    return Seen(env.version, outcome.content_hash, env.origin, delivered, owner, held)
 
 
 def replayed_outcome(recorded: Recorded, checked: Valid | Invalid, policy: ReleasePolicy, raw: bytes) -> Outcome:

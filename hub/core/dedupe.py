@@ -1,8 +1,10 @@
 """Deduplication and ownership: exact, by identity and version, against state the ledger keeps durable.
 
 MISP events follow MISP's rule (strictly newer timestamp is an update, equal or older a
-duplicate). Assessments and notes are also compared by canonical content hash, so the same
-content resent under a new id or a new modified time is a duplicate.
+duplicate), except that another copy of the version last decided, with other content, is left to
+its content (`hub.core.copies`): a fuller copy crosses, a filtered one does not. Assessments and
+notes are also compared by canonical content hash, so the same content resent under a new id or a
+new modified time is a duplicate.
 
 Ownership follows MISP's sync, which refuses a remote edit to an event created locally: an item
 belongs to the side and organisation whose verified key first submitted it (`Seen.owner`), and a
@@ -31,6 +33,9 @@ class Seen:
     origin: Side
     delivered: bool  # the counterpart holds some version of it
     owner: str | None = None  # `SIDE:organisation` that first submitted it; None for state kept before owners
+    # What the counterpart holds of `version` (`hub.core.copies.tokens`): empty when no copy of it crossed
+    # (all withheld); None for state kept before copies were compared, where equal versions stay duplicates.
+    held: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Verdict:
     is_update: bool
     rule: str
     reason: str
+    compare: bool = False  # another copy of the version last decided: the content decides, after the policy
 
 
 NEW = Verdict(False, False, "new", "new item")
@@ -90,8 +96,24 @@ def ownership(envelope: Envelope, submitter: str, prior: Seen | None) -> Refusal
     )
 
 
-def dedupe(envelope: Envelope, digest: str, prior: Seen | None, hash_owner: str | None) -> Verdict:
-    """Classify one valid envelope against the prior state of its key and its content hash."""
+def _owned_by(prior: Seen, submitter: str | None) -> bool:
+    """Whether `submitter` may send another copy of the item's version (its owner, or its side before owners)."""
+    if submitter is None:
+        return False
+    if prior.owner is not None:
+        return same_identity(prior.owner, submitter)
+    return submitter.partition(":")[0] == prior.origin.value
+
+
+def dedupe(
+    envelope: Envelope, digest: str, prior: Seen | None, hash_owner: str | None, submitter: str | None = None
+) -> Verdict:
+    """Classify one valid envelope against the prior state of its key and its content hash.
+
+    A copy of the version last decided, with other content, from the item's owner (`submitter`),
+    is left to the content (`compare`, `hub.core.copies`); from anyone else it stays a duplicate, so
+    nobody but the owner can add parts to an item.
+    """
     hashed = envelope.kind is not Kind.MISP_EVENT
     if prior is None:
         if hashed and hash_owner is not None and hash_owner != envelope.key:
@@ -103,7 +125,9 @@ def dedupe(envelope: Envelope, digest: str, prior: Seen | None, hash_owner: str 
     if envelope.version < prior.version:
         return Verdict(True, False, "older-version", f"version {v} is older than {prior.version.isoformat()}")
     if envelope.version == prior.version:
-        return Verdict(True, False, "same-version", f"version {v} was already received")
+        if prior.held is None or digest == prior.content_hash or not _owned_by(prior, submitter):
+            return Verdict(True, False, "same-version", f"version {v} was already received")
+        return Verdict(False, prior.delivered, "other-copy", f"version {v}: another copy", compare=True)
     if hashed and digest == prior.content_hash:
         return Verdict(True, False, "same-content", f"version {v} has the same content as the one received")
     if prior.delivered:

@@ -28,8 +28,24 @@ def key_id(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:KEY_ID_HEX]
 
 
+class _VerifiesSignatures:
+    """What every public key here offers: its raw bytes, and the same key for libsodium."""
+
+    public_key: Ed25519PublicKey
+
+    @property
+    def raw(self) -> bytes:
+        """The 32 raw bytes of the public key."""
+        return self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @cached_property
+    def verify_key(self) -> VerifyKey:
+        """The same key for libsodium, which verifies faster and outside the GIL (built once per key)."""
+        return VerifyKey(self.raw)
+
+
 @dataclass(frozen=True)
-class RegisteredKey:
+class RegisteredKey(_VerifiesSignatures):
     """A public key and the organisation and side it may speak for."""
 
     key_id: str
@@ -38,40 +54,29 @@ class RegisteredKey:
     public_key: Ed25519PublicKey
     created: str = ""
 
-    @cached_property
-    def verify_key(self) -> VerifyKey:
-        """The same key for libsodium, which verifies faster and outside the GIL (built once per key)."""
-        return VerifyKey(self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-
     def as_json(self) -> dict[str, str]:
         """The keyring file's entry for this key."""
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        public = base64.b64encode(self.raw).decode("ascii")
         return {
             "id": self.key_id,
             "org": self.org,
             "side": self.side.value,
-            "public_key": base64.b64encode(raw).decode("ascii"),
+            "public_key": public,
             "created": self.created,
         }
 
 
 @dataclass(frozen=True)
-class HubKey:
+class HubKey(_VerifiesSignatures):
     """A public key of the hub itself, which signs what it delivers and its ledger checkpoints."""
 
     key_id: str
     public_key: Ed25519PublicKey
     created: str = ""
 
-    @cached_property
-    def verify_key(self) -> VerifyKey:
-        """The same key for libsodium (built once per key)."""
-        return VerifyKey(self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-
     def as_json(self) -> dict[str, str]:
         """The keyring file's entry for this key."""
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"id": self.key_id, "public_key": base64.b64encode(raw).decode("ascii"), "created": self.created}
+        return {"id": self.key_id, "public_key": base64.b64encode(self.raw).decode("ascii"), "created": self.created}
 
 
 def _public(path: str, what: str, entry: dict[str, object]) -> tuple[str, Ed25519PublicKey]:

@@ -1,9 +1,12 @@
-"""Signed checkpoints of the ledger's head: (seq, hash, time) signed with the hub's own key, kept outside the database.
+"""Signed checkpoints of the ledger's heads: (seq, hash, heads, time) signed with the hub's key, outside the database.
 
 Whoever can write the database can rewrite the chain and recompute every hash after an edit; they
 cannot sign with the hub's key, which lives in a file the database does not hold. A checkpoint is
-the canonical JSON (RFC 8785) of `{"type": "hub-checkpoint", "seq", "hash", "at"}` signed with
-Ed25519; the `type` keeps a checkpoint's signature from passing for a submission's. The worker
+the canonical JSON (RFC 8785) of `{"type": "hub-checkpoint", "seq", "hash", "at", "heads"}` signed
+with Ed25519, where `seq` and `hash` are the newest record's and `heads` lists every chain's head
+as `[chain, chain_seq, hash]` (one chain per partition since schema 5). A checkpoint signed before
+chains existed has no `heads`, and its message leaves the key out, so its signature still holds.
+The `type` keeps a checkpoint's signature from passing for a submission's. The worker
 appends each to a file (one JSON line, `O_APPEND`, flushed to disk) and to the `hub.checkpoints`
 topic; `hub audit verify` checks the chain against every one it is given.
 
@@ -18,7 +21,8 @@ import base64
 import binascii
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +35,7 @@ from hub.errors import InputError
 
 TYPE = "hub-checkpoint"
 FIELDS = ("seq", "hash", "at", "key", "sig")
+Head = tuple[int, int, str]  # (chain, chain_seq, hash) of a chain's newest record
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,21 @@ class Checkpoint:
     key: str
     sig: str  # base64 Ed25519 signature over `message()`
     source: str = ""  # where it was read: file and line, or topic and offset
+    heads: tuple[Head, ...] = ()  # every chain's head; empty in a checkpoint signed before chains existed
 
     def message(self) -> bytes:
         """What the signature covers."""
-        return canonical_bytes({"type": TYPE, "seq": self.seq, "hash": self.hash, "at": self.at}, plain=True)
+        doc: dict[str, object] = {"type": TYPE, "seq": self.seq, "hash": self.hash, "at": self.at}
+        if self.heads:
+            doc["heads"] = [list(h) for h in self.heads]
+        return canonical_bytes(doc, plain=True)
 
     def line(self) -> str:
         """The checkpoint as one JSON line (file) or message (topic)."""
-        return json.dumps({name: getattr(self, name) for name in FIELDS}, separators=(",", ":"))
+        doc: dict[str, object] = {name: getattr(self, name) for name in FIELDS}
+        if self.heads:
+            doc["heads"] = [list(h) for h in self.heads]
+        return json.dumps(doc, separators=(",", ":"))
 
     def problem(self, keyring: Keyring) -> str | None:
         """Why the checkpoint cannot be trusted (unknown key, bad signature), or None when the hub signed it."""
@@ -64,11 +76,11 @@ class Checkpoint:
         return None
 
 
-def sign(signer: Signer, seq: int, digest: str, at: datetime) -> Checkpoint:
-    """A checkpoint of (seq, digest) at `at`, signed by the hub's signer."""
-    unsigned = Checkpoint(seq, digest, at.isoformat(timespec="seconds"), signer.key_id, "")
+def sign(signer: Signer, seq: int, digest: str, at: datetime, heads: Sequence[Head] = ()) -> Checkpoint:
+    """A checkpoint of (seq, digest) and the chains' `heads` at `at`, signed by the hub's signer."""
+    unsigned = Checkpoint(seq, digest, at.isoformat(timespec="seconds"), signer.key_id, "", heads=tuple(heads))
     signature = signer.private_key.sign(unsigned.message())
-    return Checkpoint(seq, digest, unsigned.at, signer.key_id, base64.b64encode(signature).decode("ascii"))
+    return replace(unsigned, sig=base64.b64encode(signature).decode("ascii"))
 
 
 def parse(text: str | bytes, source: str) -> Checkpoint:
@@ -82,7 +94,23 @@ def parse(text: str | bytes, source: str) -> Checkpoint:
     for name, kind in (("seq", int), ("hash", str), ("at", str), ("key", str), ("sig", str)):
         if not isinstance(doc.get(name), kind) or isinstance(doc.get(name), bool):
             raise InputError(f"checkpoint {source}: field `{name}` is missing or not a {kind.__name__}")
-    return Checkpoint(doc["seq"], doc["hash"], doc["at"], doc["key"], doc["sig"], source)
+    return Checkpoint(doc["seq"], doc["hash"], doc["at"], doc["key"], doc["sig"], source, _heads(doc, source))
+
+
+def _heads(doc: dict[str, object], source: str) -> tuple[Head, ...]:
+    """The `heads` of a checkpoint's JSON: a list of [chain, chain_seq, hash]; InputError if malformed."""
+    given = doc.get("heads", [])
+    heads: list[Head] = []
+    for head in given if isinstance(given, list) else [given]:
+        if not (
+            isinstance(head, list)
+            and len(head) == len(("chain", "chain_seq", "hash"))
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in head[:2])
+            and isinstance(head[2], str)
+        ):
+            raise InputError(f"checkpoint {source}: field `heads` is not a list of [chain, chain_seq, hash]")
+        heads.append((head[0], head[1], head[2]))
+    return tuple(heads)
 
 
 def append(path: Path, checkpoint: Checkpoint) -> None:

@@ -1,8 +1,12 @@
 """Ledger records and their hash chain: each record's hash covers its fields and the previous hash.
 
-Fields added after the first schema (`submitter`, `message_digest`) are covered by the hash when
-they hold a value and left out of it when they are null, so records written before they existed
-keep their hashes, and blanking one in a newer record breaks the chain.
+Fields added after the first schema (`submitter`, `message_digest`, then `chain`, `chain_seq`) are
+covered by the hash when they hold a value and left out of it when they are null, so records
+written before they existed keep their hashes, and blanking one in a newer record breaks the chain.
+
+Since schema 5 there is one chain per partition of `hub.submitted`: a record's `prev_hash` is the
+hash of the record before it in its own chain (`chain`, `chain_seq`), and `seq`, unique over the
+whole ledger, orders the records of all chains as they were committed.
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ class Record:
     hash: str
     submitter: str | None = None  # `SIDE:organisation` of the key that signed it (schema 2)
     message_digest: str | None = None  # the message's seal: a replay must match it (schema 2)
+    chain: int | None = None  # the input partition whose chain holds it; None: written before schema 5, chain 0
+    chain_seq: int | None = None  # its place in that chain from 1; None: before schema 5, its place is `seq`
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """(chain, place in the chain): a record written before chains existed is chain 0 at its seq."""
+        if self.chain is None or self.chain_seq is None:
+            return 0, self.seq
+        return self.chain, self.chain_seq
 
     def body(self) -> dict[str, object]:
         """The fields the chain hash covers: all but the two hashes; a later field only when it holds a value."""
@@ -58,7 +71,7 @@ class Record:
 
 
 COLUMNS = tuple(f.name for f in fields(Record))
-LATER_FIELDS = ("submitter", "message_digest")  # added by schema 2: hashed only when set
+LATER_FIELDS = ("submitter", "message_digest", "chain", "chain_seq")  # added by schemas 2 and 4: hashed when set
 _BODY = tuple(c for c in COLUMNS if c not in ("prev_hash", "hash", *LATER_FIELDS))
 
 

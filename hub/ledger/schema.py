@@ -20,6 +20,7 @@ log = logging.getLogger("hub.ledger")
 
 MIGRATION_LOCK_TIMEOUT_S = 60  # how long a schema upgrade waits for readers' transactions to end
 ADVISORY_LOCK = 7_400_2016  # any constant shared by all hub workers; this one recalls 74 proposals, 2016
+# (alone, exclusive: a schema upgrade; shared, by every batch; paired with a partition: that partition's chain)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,47 @@ FOR EACH ROW EXECUTE FUNCTION refusals_append_only();
 """,
     ),
     Migration(
+        "copies: what the counterpart holds of each item's current version (MISP part UUIDs, or size:hash)",
+        "CREATE TABLE IF NOT EXISTS held (key TEXT PRIMARY KEY, parts TEXT NOT NULL);",
+    ),
+    Migration(
+        "one hash chain per input partition: each record's chain and place, the heads, counts kept per chain",
+        """
+ALTER TABLE ledger ADD COLUMN chain INTEGER;
+ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
+CREATE TABLE IF NOT EXISTS chain_heads (
+  chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO chain_heads (chain, chain_seq, seq, hash)
+  SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
+CREATE TABLE counts_by_chain (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (day, area, kind, direction, decision, chain));
+INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
+  SELECT day, area, kind, direction, decision, 0, n FROM counts;
+DROP TABLE counts;
+ALTER TABLE counts_by_chain RENAME TO counts;
+""",
+        postgres="""
+ALTER TABLE ledger ADD COLUMN chain INTEGER;
+ALTER TABLE ledger ADD COLUMN chain_seq BIGINT;
+CREATE TABLE IF NOT EXISTS chain_heads (
+  chain INTEGER PRIMARY KEY, chain_seq BIGINT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO chain_heads (chain, chain_seq, seq, hash)
+  SELECT 0, seq, seq, hash FROM ledger ORDER BY seq DESC LIMIT 1;
+CREATE TABLE counts_by_chain (
+  day TEXT NOT NULL, area TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
+  decision TEXT NOT NULL, chain INTEGER NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (day, area, kind, direction, decision, chain));
+INSERT INTO counts_by_chain (day, area, kind, direction, decision, chain, n)
+  SELECT day, area, kind, direction, decision, 0, n FROM counts;
+DROP TABLE counts;
+ALTER TABLE counts_by_chain RENAME TO counts;
+CREATE SEQUENCE IF NOT EXISTS ledger_seq;
+SELECT setval('ledger_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, false);
+""",
+    ),
+    Migration(
         "the delivery store (each side's hub-signed deliveries and their STIX objects), API tokens, TAXII statuses",
         """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -150,8 +192,19 @@ CREATE TABLE IF NOT EXISTS taxii_status (
 )
 """Every version of the schema in order; version N is reached by applying the first N.
 
+Version 5 partitions the chain (see `hub.ledger.store`): the records written before it keep their
+hashes and are chain 0, places 1..N (their `chain` and `chain_seq` stay null: the hash covers those
+two fields only when set), and chain 0's head is their last record. The counts gain a `chain` in
+their key (the existing rows become chain 0's), so that writers of two partitions never wait on
+one count row; the live count of a key is the sum over the chains. On PostgreSQL, `seq` comes from
+the sequence `ledger_seq`, started after the last record's.
+
 Version 2 backfills each item's owner from its first record that set its state (delivered,
 updated or withheld): that record's origin side and originator, whose key the hub had checked.
+Version 4 keeps `held` apart from `items` (a new table takes no lock readers hold) and finds none
+for the items already there: what crossed before cannot be read back from the ledger, so their
+equal versions stay duplicates, as they were (`hub.core.copies`).
+Version 6 adds the delivery store, the TAXII API tokens and statuses: new tables only.
 """
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)"

@@ -96,11 +96,13 @@ class HubWorker:
         self.skew = timedelta(seconds=settings.pipeline.future_skew_s)
         self.limits = ItemLimits(settings.limits.misp_attributes, settings.limits.misp_objects)
         self.checkpoints = Checkpointer(settings, self.hub)
+        self.partitions = settings.kafka.partitions  # of hub.submitted: the home partition of an item key
         self.db = ThreadPoolExecutor(1, thread_name_prefix="ledger")  # the ledger connection's one thread
         # Warm up now, in the ledger's thread, while Faust starts and the group forms: the ready line
         # waits for it, and the first batch queues behind it.
         self._warm: Future[None] = self.db.submit(warm_up)
         self.decided = 0
+        self._waited = 0.0  # the ledger's lock wait before the batch being decided
         self._progress = (time.monotonic(), 0)
         self.metrics = HubMetrics()
         self.probe = BrokerProbe(settings.kafka, bootstrap)
@@ -160,8 +162,11 @@ class HubWorker:
 
     def _decide(self, batch: list[Submitted]) -> tuple[list[Output], list[Processed], float]:
         began = time.monotonic()
+        self._waited = self.ledger.locks.wait_s
         now = datetime.now(UTC)
-        done = decide_batch(self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes)
+        done = decide_batch(
+            self.ledger, batch, self.policy, now, self.trust, self.skew, self.limits, self.sizes, self.partitions
+        )
         took = time.monotonic() - began
         outputs = [
             o
@@ -202,14 +207,16 @@ class HubWorker:
             "decided": len(fresh),
             "replayed": size - len(fresh),
             "ledger_ms": round(took * 1000, 1),
+            "lock_wait_ms": round((self.ledger.locks.wait_s - self._waited) * 1000, 2),  # of ledger_ms
         }
         shown = ", ".join(f"{n} {d}" for d, n in sorted(tally.items())) or "nothing new"
         log.info(
-            "batch: %d submissions, %s, %d replayed; ledger %.1f ms",
+            "batch: %d submissions, %s, %d replayed; ledger %.1f ms (lock wait %.2f ms)",
             size,
             shown,
             summary["replayed"],
             took * 1000,
+            summary["lock_wait_ms"],
             extra={"batch": {**summary, "decisions": dict(tally)}},
         )
 

@@ -7,6 +7,13 @@ message the ledger already holds with the same bytes (a replay after a crash) is
 its recorded decision is returned so its output can be re-sent (at least once), never re-counted.
 A decided submission id with other bytes is recorded as `rejected (sid-reuse)` under its own id.
 
+Each record joins the hash chain of the partition its message came from, and the transaction
+locks those partitions only (on PostgreSQL; see `hub.ledger.store`): two workers owning other
+partitions decide at the same time. An item's dedupe state is guarded by the lock of its key's
+home partition (`hub.kafka.partitioner`), which is the partition it came from whenever its
+publisher keyed it by item (`hub.kafka.publisher.item_key`); when it is not, that partition is
+locked as well, so every decision about one item is still taken under one lock.
+
     done = decide_batch(ledger, [Submitted("sid-1", raw, headers)], policy, datetime.now(UTC), trust)
     done[0].outcome.decision, done[0].record.seq, done[0].replayed
 """
@@ -34,6 +41,7 @@ from hub.core.policy import ReleasePolicy
 from hub.core.signing import Trust
 from hub.core.sizes import OutputLimits
 from hub.core.validate import DEFAULT_LIMITS, ItemLimits
+from hub.kafka.partitioner import home_partition
 from hub.ledger import Ledger, Record
 
 
@@ -60,6 +68,18 @@ def recorded(record: Record) -> Recorded:
     )
 
 
+def locked(ledger: Ledger, batch: Sequence[Submitted], keys: Sequence[str], partitions: int | None) -> set[int]:
+    """The partitions a batch's transaction locks: those it came from, and the home partition of each item key.
+
+    Only a ledger several workers share needs the home partitions (SQLite has one writer at a time),
+    and only when the partition count is known; hashing a key costs ~20 µs, so it is skipped otherwise.
+    """
+    mine = {item.partition for item in batch}
+    if partitions is None or not ledger.shared:
+        return mine
+    return mine | {home_partition(key, partitions) for key in keys}
+
+
 def decide_batch(
     ledger: Ledger,
     batch: Sequence[Submitted],
@@ -69,20 +89,24 @@ def decide_batch(
     skew: timedelta = FUTURE_SKEW,
     limits: ItemLimits = DEFAULT_LIMITS,
     sizes: OutputLimits | None = None,
+    partitions: int | None = None,
 ) -> list[Processed]:
     """Decide and record one batch; returns one Processed per message, in order.
 
     `trust` checks signatures; the worker always passes it, core tests may leave it out. `limits`
     bounds what validating one item may cost; `sizes`, when given, how large a delivery may be (one
     that is too large is decided `rejected`, rule `too-large`, before anything is recorded).
+    `partitions`, the partition count of `hub.submitted`, lets a shared ledger lock the home
+    partition of a key that arrived elsewhere; without it only the batch's own partitions are locked.
     """
     checked = admit_all(batch, trust, limits)
     ids, keys, hashes = lookups(batch, checked)
-    with ledger.transaction():
+    with ledger.transaction(locked(ledger, batch, keys, partitions)):
         done = ledger.decided(ids)
         known = Known({sid: recorded(r) for sid, r in done.items()}, ledger.seen(keys), ledger.hash_owners(hashes))
         decided = decide_all(batch, checked, known, policy, now, skew, sizes)
-        records = {r.submission_id: r for r in ledger.append(decided.fresh, decided.changed, now)}
+        chains = {rid: item.partition for item, rid in zip(batch, decided.record_ids, strict=True)}
+        records = {r.submission_id: r for r in ledger.append(decided.fresh, decided.changed, now, chains)}
     fresh = {o.submission_id: o for o in decided.fresh}
     result = []
     for item, c, record_id, replayed in zip(batch, checked, decided.record_ids, decided.replayed, strict=True):

@@ -1,4 +1,4 @@
-"""The worker's signed checkpoints: the ledger's head signed every N records or T seconds.
+"""The worker's signed checkpoints: the ledger's heads (every chain's) signed every N records or T seconds.
 
 Each checkpoint goes to the append-only file (`checkpoints.file`, outside the database) at once, and
 to the `hub.checkpoints` topic with the batch's other outputs. Several workers sharing a ledger each
@@ -42,7 +42,7 @@ class Checkpointer:
         seq, digest = ledger.head()
         if not self.due(seq):
             return None
-        made = sign(self.signer, seq, digest, datetime.now(UTC))
+        made = sign(self.signer, seq, digest, datetime.now(UTC), ledger.heads())
         append(self.path, made)
         self.signed_seq, self.signed_at = seq, time.monotonic()
         log.debug("checkpoint: seq %d signed with hub key %s", seq, self.signer.key_id)

@@ -33,6 +33,7 @@ class ConnectorHealth:
     applied: int = 0  # deliveries the sink applied (added, updated or already held)
     refused: int = 0  # items recorded as refused (by the destination, or unsendable by the source)
     skipped: int = 0  # items the last pass could not read, asked for again on the next
+    skipped_names: tuple[str, ...] = ()  # those items named (a feed's file, with why), for a one-shot command
 
     def succeeded(self) -> None:
         """A pass or a batch completed."""

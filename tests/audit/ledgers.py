@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -11,8 +12,8 @@ import psycopg
 from hub.core.decide import next_state
 from hub.core.decision import Decision, Outcome
 from hub.demo.history import envelope
-from hub.ledger import Ledger, Record
-from hub.ledger.schema import SQLITE_GUARD
+from hub.ledger import GENESIS, Ledger, Record
+from hub.ledger.schema import MIGRATIONS, SQLITE_GUARD
 from schemas.common import Area, Kind, Side
 
 
@@ -30,17 +31,17 @@ def outcome(kind="misp_event", decision="delivered", area="cyber", origin="EU", 
     )
 
 
-def write(ledger: Ledger, at: str, *outcomes: Outcome) -> list[Record]:
-    """Append `outcomes` as decided at `at` (ISO date or time, UTC)."""
+def write(ledger: Ledger, at: str, *outcomes: Outcome, chain: int = 0) -> list[Record]:
+    """Append `outcomes` as decided at `at` (ISO date or time, UTC), to the chain of partition `chain`."""
     when = datetime.fromisoformat(at if "T" in at else at + "T10:00:00").replace(tzinfo=UTC)
-    with ledger.transaction():
+    with ledger.transaction((chain,)):
         state = ledger.seen(o.envelope.key for o in outcomes if o.envelope is not None)
         changed = {}
         for o in outcomes:  # the dedupe state the worker would keep, so that `hub audit verify` recomputes it
             new = next_state(o, state.get(o.envelope.key)) if o.envelope is not None else None
             if new is not None:
                 state[o.envelope.key] = changed[o.envelope.key] = new
-        return ledger.append(list(outcomes), changed, when)
+        return ledger.append(list(outcomes), changed, when, {o.submission_id: chain for o in outcomes})
 
 
 def many(n: int, **kw) -> list[Outcome]:
@@ -61,4 +62,50 @@ def tamper(url: str, sql: str, params: tuple = ()) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
         conn.execute(sql, params)
+        conn.execute("ALTER TABLE ledger ENABLE TRIGGER ledger_append_only")
+
+
+# The schema version just before one hash chain per partition: the migrations before it, counted.
+ONE_CHAIN = next(n for n, m in enumerate(MIGRATIONS) if m.purpose.startswith("one hash chain"))
+
+
+def as_one_chain(url: str) -> None:
+    """Turn a ledger whose records are all chain 0 back into what the schema before chains wrote: one chain.
+
+    Each record is re-hashed without `chain` and `chain_seq` (the hash the code before the chains
+    computed), the chain heads table, the sequence and the two columns are dropped, the version set
+    to the one before the chains (`ONE_CHAIN`): the ledger an upgrade finds.
+    """
+    ledger = Ledger(url)
+    records = list(ledger.records())
+    ledger.close()
+    prev, rows = GENESIS, []
+    for r in records:
+        assert r.chain == 0, "only a ledger of chain 0 has a one-chain past"
+        old = replace(r, chain=None, chain_seq=None, prev_hash=prev)
+        prev = old.expected_hash()
+        rows.append((old.prev_hash, prev, r.seq))
+    update = "UPDATE ledger SET prev_hash = %s, hash = %s WHERE seq = %s"
+    undo = [
+        "DROP TABLE chain_heads",
+        "ALTER TABLE ledger DROP COLUMN chain",
+        "ALTER TABLE ledger DROP COLUMN chain_seq",
+    ]
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("DROP TRIGGER ledger_no_update")
+        conn.execute("DROP TRIGGER ledger_no_delete")
+        conn.executemany(update.replace("%s", "?"), rows)
+        for statement in undo:
+            conn.execute(statement)
+        conn.execute(f"UPDATE ledger_schema SET version = {ONE_CHAIN}")  # noqa: S608 - an int
+        conn.executescript(SQLITE_GUARD)
+        conn.close()
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_append_only")
+        conn.cursor().executemany(update, rows)
+        version = f"UPDATE ledger_schema SET version = {ONE_CHAIN}"  # noqa: S608 - an int
+        for statement in [*undo, "DROP SEQUENCE ledger_seq", version]:
+            conn.execute(statement)
         conn.execute("ALTER TABLE ledger ENABLE TRIGGER ledger_append_only")

@@ -71,6 +71,7 @@ def rewrite(url, records, seq, **changes):
         tamper(url, f"UPDATE ledger SET {sets}prev_hash = %s, hash = %s WHERE seq = %s",  # noqa: S608 - test columns
                (*(changes.values() if r.seq == seq else ()), prev, digest, r.seq))  # fmt: skip
         prev = digest
+    tamper(url, "UPDATE chain_heads SET hash = %s WHERE chain = 0", (prev,))  # the forger moves the head too
 
 
 def hub_cli(settings, *args):
@@ -116,7 +117,12 @@ def test_records_deleted_from_the_end_are_caught_by_a_checkpoint_past_them(setti
         if r.source_id:
             tamper(url, "DELETE FROM items WHERE key = %s", (f"{r.kind}:{r.source_id}",))
     tamper(url, "DELETE FROM counts WHERE day = '2026-06-03'")
-    tamper(url, "INSERT INTO counts VALUES ('2026-06-03', 'cyber', 'misp_event', 'NATO->EU', 'delivered', 2)")
+    tamper(
+        url,
+        "INSERT INTO counts (day, area, kind, direction, decision, chain, n) "
+        "VALUES ('2026-06-03', 'cyber', 'misp_event', 'NATO->EU', 'delivered', 0, 2)",
+    )
+    tamper(url, "UPDATE chain_heads SET chain_seq = 7, seq = 7, hash = %s WHERE chain = 0", (records[6].hash,))
     assert check(settings, checkpoints=[]).records == 7
     with pytest.raises(ChainBroken, match=r"signed record seq 10 at .*, but the ledger ends at seq 7: records were "
                        r"deleted from its end"):  # fmt: skip

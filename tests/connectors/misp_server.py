@@ -3,12 +3,15 @@
 What it keeps: API-key authentication (403 "Authentication failed"); event UUID uniqueness (an add
 of a known UUID is 403 "Event already exists"); attribute and object UUID uniqueness across events
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
-the local copy"); missing UUIDs and timestamps set on save; published flags; `events/index` with
-`minimal`, `published`, `timestamp`, `limit` and `page` (newest first, as MISP lists them);
-`events/view` with `deleted`. Enough of `servers/getVersion` and `users/view/me` for PyMISP to
-connect. `fail(n)` makes the next n requests answer HTTP 500; `state.hostile`, when set, answers
-any request it wants to with a `Reply` of its own (see `tests/connectors/hostile.py`). With
-`tls=(certfile, keyfile)` it speaks HTTPS.
+the local copy"); MISP's tag rules on edit (the tags sent are added, the event's others kept; only
+a tag sent with `"deleted": true` is removed, or one taken off by `tags/removeTagFromObject` or
+`events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags
+(`publish_timestamp` is the timestamp an event is saved at, unless a test gives its own);
+`events/index` with `minimal`, `published`, `timestamp`, `publish_timestamp`, `limit` and `page`
+(newest first, as MISP lists them); `events/view` with `deleted`. Enough of `servers/getVersion`
+and `users/view/me` for PyMISP to connect. `fail(n)` makes the next n requests answer HTTP 500;
+`state.hostile`, when set, answers any request it wants to with a `Reply` of its own (see
+`tests/connectors/hostile.py`). With `tls=(certfile, keyfile)` it speaks HTTPS.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ class MispState:
             o["Attribute"] = self._claim(key, o.get("Attribute") or [])
         body["Object"] = objects
         body["published"] = bool(body.get("published", False))
+        if body["published"] and not body.get("publish_timestamp"):
+            body["publish_timestamp"] = str(body["timestamp"])  # published as saved (tests may give their own)
         self.events[key] = body
         self.ids[str(body["id"])] = key
         return body
@@ -129,10 +134,26 @@ class MispState:
                 "errors": NOT_NEWER,
             }
         body["id"], body["uuid"] = old["id"], old["uuid"]
+        body["Tag"] = _tags_on_edit(old.get("Tag") or [], body.get("Tag"))
         for key in ("Attribute", "Object"):
             sent = {str(p.get("uuid")): p for p in body.get(key) or []}
             body[key] = [p for p in old.get(key) or [] if str(p["uuid"]) not in sent] + list(sent.values())
         return 200, {"Event": self._save(body)}
+
+    def untag(self, ref: str, tag: str) -> tuple[int, Any]:
+        """`tags/removeTagFromObject` and `events/removeTag`: take `tag` (a name) off an event or an attribute."""
+        for event in self.events.values():
+            holders = [event, *(event.get("Attribute") or [])]
+            for o in event.get("Object") or []:
+                holders += o.get("Attribute") or []
+            for holder in holders:
+                if ref in (str(holder.get("uuid")), str(holder.get("id"))):
+                    before = holder.get("Tag") or []
+                    holder["Tag"] = [t for t in before if t.get("name") != tag]
+                    if len(holder["Tag"]) == len(before):
+                        return 200, {"saved": False, "errors": "Invalid Tag."}
+                    return 200, {"saved": True, "success": "Tag removed.", "check_publish": True}
+        return 404, {"name": "Invalid object.", "message": "Invalid object.", "url": "/tags/removeTagFromObject"}
 
     def index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """`events/index`: `published`, `timestamp` (at or after, or a [from, to] pair), `minimal`, `limit`, `page`."""
@@ -143,15 +164,13 @@ class MispState:
         return rows
 
     def _index(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        stamp = query.get("timestamp")
-        low, high = (stamp if isinstance(stamp, list) else (stamp, None)) if stamp is not None else (None, None)
         rows = []
         for e in self.events.values():
             if "published" in query and bool(query["published"]) != e["published"]:
                 continue
-            if low is not None and _ts(e["timestamp"]) < _ts(low):
+            if not _within(e.get("timestamp"), query.get("timestamp")):
                 continue
-            if high is not None and _ts(e["timestamp"]) > _ts(high):
+            if not _within(e.get("publish_timestamp"), query.get("publish_timestamp")):
                 continue
             if query.get("minimal"):
                 orgc = (e.get("Orgc") or {}).get("uuid", "")
@@ -184,6 +203,28 @@ class MispState:
                 for o in event.get("Object") or []
             ]
         return 200, {"Event": body}
+
+
+def _within(value: Any, bound: Any) -> bool:
+    """MISP's index filter on a time: at or after `bound`, or within a [from, to] pair; no bound: any."""
+    if bound is None:
+        return True
+    low, high = bound if isinstance(bound, list) else (bound, None)
+    return _ts(value) >= _ts(low) and (high is None or _ts(value) <= _ts(high))
+
+
+def _tags_on_edit(held: list[dict[str, Any]], sent: Any) -> list[dict[str, Any]]:
+    """MISP's event edit: sent tags are attached, held ones kept; only a tag sent with `deleted` is detached."""
+    if not isinstance(sent, list):
+        return held
+    gone = {t.get("name") for t in sent if isinstance(t, dict) and t.get("deleted")}
+    kept = [t for t in held if t.get("name") not in gone]
+    names = {t.get("name") for t in kept}
+    for t in sent:
+        if isinstance(t, dict) and not t.get("deleted") and t.get("name") not in names:
+            kept.append({k: v for k, v in t.items() if k != "deleted"})
+            names.add(t.get("name"))
+    return kept
 
 
 def _user() -> dict[str, Any]:
@@ -284,6 +325,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, doc, location)
         elif parts[:2] == ["events", "edit"] and len(parts) >= 3:
             self._reply(*st.edit(parts[2], body))
+        elif path == "tags/removeTagFromObject":
+            self._reply(*st.untag(str(body.get("uuid", "")), str(body.get("tag", ""))))
+        elif parts[:2] == ["events", "removeTag"] and len(parts) >= 4:
+            from urllib.parse import unquote
+
+            self._reply(*st.untag(parts[2], unquote("/".join(parts[3:]))))
         else:
             self._reply(404, {"name": "Not Found", "message": "Not Found", "url": f"/{path}"})
 

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from connectors.files.atomic import STALE_TMP_S
+from connectors.atomic import STALE_TMP_S
 from connectors.files.inbox_dir import file_name
 from connectors.files.service import run_inbox
 from hub.demo.scenario import BASE_TIME, envelope, updated

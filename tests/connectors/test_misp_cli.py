@@ -82,7 +82,26 @@ async def test_feed_import_then_export_through_the_hub(broker, ledger_url, start
     done = hub("misp", "feed-export", str(tmp_path / "nato-feed"), "--side", "nato", "--once", env=env)
     assert done.stdout == "applied 2 deliveries to NATO: 2 added, 0 updated, 0 unchanged, 0 skipped, 0 refused\n"
     assert sorted(p.name for p in (tmp_path / "nato-feed").iterdir()) == sorted(
-        ["manifest.json", *(f"{e['uuid']}.json" for e in events)]
+        ["manifest.json", "hashes.csv", *(f"{e['uuid']}.json" for e in events)]
     )
     again = hub("misp", "feed-import", str(tmp_path / "eu-feed"), "--side", "eu", "--once", env=env)
     assert again.stdout == "submitted 0 MISP events from EU to hub.submitted\n"  # the watermark held
+
+
+@pytest.mark.broker
+async def test_feed_import_with_a_truncated_file_delivers_the_others_and_exits_non_zero_naming_it(
+    broker, ledger_url, start_worker, worker_env, tmp_path
+):
+    events = [fixture_event("57c4445b-c548-4654-af0b-4be3950d210f.json"), fixture_event("existing_event.json")]
+    write_feed(tmp_path / "eu-feed", events)
+    broken = tmp_path / "eu-feed" / f"{events[1]['uuid']}.json"
+    broken.write_bytes(broken.read_bytes()[:100])  # cut short, as by a copy that died
+    key = hub_settings(broker.bootstrap, tmp_path, Side.EU).signing.key_file
+    start_worker()
+    env = {**worker_env, "HUB_DATA_DIR": str(tmp_path / "cli"), "HUB_SIGNING__KEY_FILE": str(key)}
+    done = hub("misp", "feed-import", str(tmp_path / "eu-feed"), "--side", "eu", "--once", env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("submitted 1 MISP event from EU to hub.submitted")
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("hub: skipped")]
+    assert line.startswith(f"hub: skipped 1 unreadable feed file(s) in {tmp_path / 'eu-feed'}: {broken.name} (")
+    assert [r.decision for r in await decisions(ledger_url, 1)] == ["delivered"]

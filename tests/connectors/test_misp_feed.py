@@ -62,6 +62,7 @@ async def test_feed_sink_writes_only_strictly_newer_and_keeps_the_manifest_consi
     assert feed.read(event["uuid"]) == event
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "5a3c2fcd-8328-42bb-a95e-4f4402de0b81.json",
+        "hashes.csv",
         "manifest.json",
     ]  # no temporary file left
 
@@ -109,3 +110,109 @@ async def test_feed_files_are_read_within_bounds(tmp_path):
     assert source.broken == 1
     with pytest.raises(ConnectorError, match=r"is not a regular file"):
         FeedDir(tmp_path / "feed")._read(tmp_path / "feed" / "fifo", 1024)
+
+
+def _attrs(n: int) -> list[dict]:
+    return [
+        {
+            "uuid": f"00000000-0000-4000-8000-{i:012d}",
+            "type": "ip-dst",
+            "category": "Network activity",
+            "value": f"198.51.100.{i}",
+            "timestamp": "1700000000",
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+def _copy(n: int, stamp: str = "1700000000") -> dict:
+    body = {
+        "uuid": "5a3c2fcd-8328-42bb-a95e-4f4402de0b81",
+        "info": "light/heavy",
+        "timestamp": stamp,
+        "date": "2023-11-14",
+        "Attribute": _attrs(n),
+    }
+    return {"kind": "misp_event", "payload": {"Event": body}}
+
+
+@pytest.mark.parametrize("order", [(1, 10), (10, 1)])
+async def test_feed_sink_ends_with_the_fuller_copy_of_one_version_whatever_the_order(tmp_path, order):
+    sink = FeedSink(tmp_path / "out", Side.NATO)
+    for n in order:
+        await sink.apply(_copy(n))
+        await sink.flush()
+    feed = FeedDir(tmp_path / "out")
+    event = feed.read("5a3c2fcd-8328-42bb-a95e-4f4402de0b81")
+    assert len(event["Attribute"]) == 10
+    entry = feed.manifest()["5a3c2fcd-8328-42bb-a95e-4f4402de0b81"]
+    # a MISP fetching the feed re-imports only a strictly greater manifest timestamp
+    assert entry["timestamp"] == (1700000001 if order == (1, 10) else 1700000000)
+    assert entry.get("hub_version", 1700000000) == 1700000000
+    lines = (tmp_path / "out" / "hashes.csv").read_text().splitlines()
+    assert len(lines) == 10
+    assert all(line.endswith(",5a3c2fcd-8328-42bb-a95e-4f4402de0b81") for line in lines)
+
+
+async def test_feed_sink_writes_a_true_edit_past_a_bumped_timestamp(tmp_path):
+    sink = FeedSink(tmp_path / "out", Side.NATO)
+    await sink.apply(_copy(1))
+    assert await sink.apply(_copy(3)) is Applied.UPDATED  # merged: 1700000001 in the feed
+    assert await sink.apply(_copy(2)) is Applied.UNCHANGED  # a filtered copy adds nothing
+    assert await sink.apply(_copy(2, "1700000001")) is Applied.UPDATED  # the owner's next edit
+    await sink.flush()
+    entry = FeedDir(tmp_path / "out").manifest()["5a3c2fcd-8328-42bb-a95e-4f4402de0b81"]
+    assert (entry["timestamp"], entry["hub_version"]) == (1700000002, 1700000001)
+
+
+async def test_hashes_csv_follows_misps_feed_format_and_updates(tmp_path):
+    from pymisp import MISPEvent
+
+    sink = FeedSink(tmp_path / "out", Side.NATO)
+    event = fixture_event("existing_event.json")
+    await sink.apply({"kind": "misp_event", "payload": {"Event": event}})
+    await sink.flush()
+    mine = sorted((tmp_path / "out" / "hashes.csv").read_text().splitlines())
+    misp = MISPEvent()
+    misp.load(json.loads(json.dumps({"Event": event})))  # a copy: PyMISP pops keys of what it loads
+    live = [a for a in misp.attributes if not a.deleted] + [
+        a for o in misp.objects for a in o.attributes if not a.deleted
+    ]
+    want = sorted(f"{h},{event['uuid']}" for a in live for h in a.hash_values("md5"))
+    assert mine == want  # PyMISP's feed generator: attributes_hashes('md5'), one `hash,event-uuid` line each
+    newer = {**event, "timestamp": str(int(event["timestamp"]) + 10), "Attribute": [], "Object": []}
+    await sink.apply({"kind": "misp_event", "payload": {"Event": newer}})
+    await sink.flush()
+    assert (tmp_path / "out" / "hashes.csv").read_text() == ""  # the event's lines follow its file
+
+
+async def test_feed_source_resubmits_a_file_whose_content_changed_at_the_same_timestamp(tmp_path):
+    feed = tmp_path / "feed"
+    light = _copy(1)["payload"]["Event"]
+    write_feed(feed, [light])
+    wm = tmp_path / "wm.json"
+    source = FeedSource(feed, Side.EU, Watermark(wm))
+    first = await changes(source)
+    assert len(first) == 1
+    source.done(first)
+    await source.close()
+    source = FeedSource(feed, Side.EU, Watermark(wm))
+    assert await changes(source) == []  # unchanged: nothing
+    os.utime(feed / f"{light['uuid']}.json", ns=(1, 1))  # touched, not changed: still nothing
+    assert await changes(source) == []
+    write_feed(feed, [_copy(10)["payload"]["Event"]])  # the full copy, same UUID and timestamp
+    again = await changes(source)
+    assert [(c.key, c.version) for c in again] == [(first[0].key, first[0].version)]
+    assert len(json.loads(again[0].item)["payload"]["Event"]["Attribute"]) == 10
+    source.done(again)
+    assert await changes(source) == []
+
+
+async def test_feed_source_submits_the_hub_version_of_a_merged_file(tmp_path):
+    sink = FeedSink(tmp_path / "out", Side.NATO)
+    await sink.apply(_copy(1))
+    await sink.apply(_copy(10))
+    await sink.flush()
+    found = await changes(FeedSource(tmp_path / "out", Side.NATO, Watermark(tmp_path / "wm.json")))
+    assert [c.version for c in found] == [1700000000]  # what the hub delivered: it knows its own echo
+    assert json.loads(found[0].item)["payload"]["Event"]["timestamp"] == "1700000000"

@@ -258,7 +258,8 @@ async def test_a_peer_timestamp_far_in_the_future_does_not_hide_later_events(mis
 
 async def test_too_large_and_unrepresentable_events_are_unsent_and_passed(misp_servers, tmp_path):
     server = misp_servers()
-    seed(server, event(U1, 1000, info="x" * 300_000), event(U2, 2000), event(U3, 3000))
+    big = [{"type": "text", "category": "Other", "value": "x" * 300_000}]  # in the event, not in its index row
+    seed(server, event(U1, 1000, Attribute=big), event(U2, 2000), event(U3, 3000))
     c = misp_client(server, max_bytes=256 * 1024)
     inf = json.dumps({"Event": event(U2, 2000)}).replace('"distribution": "3"', '"distribution": 1e999')
     server.state.hostile = when(f"events/view/{U2}", raw(inf))
@@ -363,3 +364,79 @@ async def test_a_peers_words_reach_logs_and_terminals_as_one_printable_line(misp
     assert "[2J [31mEvent blocked hub: error: fake line" in text
     assert len(text) < 500
     await c.close()
+
+
+def _attrs(n: int) -> list[dict]:
+    return [
+        {
+            "uuid": f"00000000-0000-4000-8000-{i:012d}",
+            "type": "ip-dst",
+            "category": "Network activity",
+            "value": f"198.51.100.{i}",
+            "timestamp": "1000",
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+@pytest.mark.parametrize("order", [(1, 10), (10, 1)])
+async def test_put_ends_with_the_fuller_copy_of_one_version_under_misps_strictly_newer_rule(misp_servers, order):
+    server = misp_servers()
+    c = misp_client(server)
+    applied = [await c.put(event(U1, 1000, Attribute=_attrs(n))) for n in order]
+    held = server.state.events[U1]
+    assert len(held["Attribute"]) == 10
+    if order == (1, 10):  # MISP took the missing nine in an edit one second past its own timestamp
+        assert applied == [Applied.ADDED, Applied.UPDATED]
+        assert held["timestamp"] == "1001"
+    else:
+        assert applied == [Applied.ADDED, Applied.UNCHANGED]
+        assert held["timestamp"] == "1000"
+    await c.close()
+
+
+async def test_a_tag_removed_upstream_is_removed_from_misp_that_only_adds_tags_on_edit(misp_servers):
+    server = misp_servers()
+    c = misp_client(server)
+    tags = [{"name": "tlp:green"}, {"name": 'osint:source-type="blog-post"'}, {"name": "local-note", "local": True}]
+    await c.put(event(U1, 1000, Tag=tags))
+    server.state.events[U1]["Tag"].append({"name": "ncirc:seen", "local": 1})  # NCIRC's own local tag
+    plain = server.state.edit(U1, {"Event": event(U1, 1001, Tag=[{"name": "tlp:green"}])})
+    assert plain[0] == 200
+    assert 'osint:source-type="blog-post"' in {t["name"] for t in server.state.events[U1]["Tag"]}  # MISP's rule
+    assert await c.put(event(U1, 1002, Tag=[{"name": "tlp:green"}])) is Applied.UPDATED
+    assert {t["name"] for t in server.state.events[U1]["Tag"]} == {"tlp:green", "local-note", "ncirc:seen"}
+    await c.close()
+
+
+async def test_the_loopback_misp_untags_by_its_endpoints(misp_servers):
+    server = misp_servers()
+    seed(server, event(U1, 1000, Tag=[{"name": "tlp:green"}, {"name": "a"}, {"name": "b"}]))
+    assert server.state.untag(U1, "a")[1]["saved"] is True
+    c = misp_client(server)
+    answer = await c.http.request("POST", "tags/removeTagFromObject", {"uuid": U1, "tag": "b"})
+    assert answer.status == 200
+    assert [t["name"] for t in server.state.events[U1]["Tag"]] == ["tlp:green"]
+    await c.close()
+
+
+async def test_an_event_edited_before_the_mark_and_published_after_it_is_pulled_once(misp_servers, tmp_path):
+    server = misp_servers()
+    seed(server, event(U1, 1000), event(U2, 900, published=False))
+    source = RestSource(misp_client(server), Side.EU, Watermark(tmp_path / "wm.db"))
+    first = await changes(source)
+    assert [ch.key for ch in first] == [U1]
+    source.done(first)
+    source.passed()
+    assert source.watermark.since == 1000
+    late = server.state.events[U2]
+    late["published"], late["publish_timestamp"] = True, "5000"  # published long after its last edit
+    found = await changes(source)
+    assert [(ch.key, ch.version) for ch in found] == [(U2, 900)]
+    source.done(found)
+    source.passed()
+    assert source.watermark.since == 5000
+    assert await changes(source) == []  # the overlap asks again; the versions keep it from a second pull
+    index = [c for c in server.state.calls if c == "POST events/index"]
+    assert len(index) == 3
+    await source.close()

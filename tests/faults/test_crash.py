@@ -57,13 +57,16 @@ async def sids_on(bootstrap: str, topics: list[str], want: set[str], timeout: fl
 
 
 def verify_chain(ledger: Ledger) -> int:
-    """Recompute every record's hash and link; returns the number of records."""
-    prev, n = GENESIS, 0
+    """Recompute every record's hash and link within its partition's chain; returns the number of records."""
+    heads: dict[int, tuple[int, str]] = {}
+    n = 0
     for n, r in enumerate(ledger.records(), start=1):
-        assert r.seq == n
-        assert r.prev_hash == prev, f"record {r.seq} does not link to the one before"
+        assert r.seq == n  # SQLite: one writer, seq has no gap
+        place, prev = heads.get(r.chain or 0, (0, GENESIS))
+        assert r.chain_seq == place + 1, f"record {r.seq} is not the next of chain {r.chain}"
+        assert r.prev_hash == prev, f"record {r.seq} does not link to the one before in chain {r.chain}"
         assert r.hash == r.expected_hash(), f"record {r.seq} does not match its hash"
-        prev = r.hash
+        heads[r.chain or 0] = (place + 1, r.hash)
     return n
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import random
 import struct
+import uuid
 import zlib
 
 import cramjam
@@ -65,12 +68,33 @@ def test_readable_batches_pass_unchanged(codec):
 
 @pytest.mark.parametrize("codec", [GZIP, SNAPPY, LZ4, ZSTD])
 def test_a_bomb_is_refused_whole_and_its_neighbours_pass(codec):
-    ms = batch(codec, [b"a"], 0) + batch(codec, [b"\x00" * (CEILING + 1)] * 2, 1) + batch(codec, [b"c"], 3)
+    noise = random.Random(codec).randbytes(CEILING // 2 + 1)  # incompressible: past the ceiling, not the ratio
+    ms = batch(codec, [b"a"], 0) + batch(codec, [noise] * 2, 1) + batch(codec, [b"c"], 3)
     out, refusals = guard(ms, CEILING)
     assert [(r.offset, r.rule) for r in refusals] == [(2, "too-large")]
     assert refusals[0].reason.startswith("record batch refused: ")
     assert "inflates beyond 8,388,608 bytes" in refusals[0].reason
     assert read(out) == [(0, 1), (2, None), (3, 1)]  # the placeholder covers offsets 1-2, at the last one
+
+
+@pytest.mark.parametrize("codec", [GZIP, LZ4, ZSTD])  # snappy cannot inflate 1,000-fold: its copies are short
+def test_a_bomb_under_the_ceiling_is_refused_by_its_ratio(codec):
+    ms = batch(codec, [b"a"], 0) + batch(codec, [b"A" * (CEILING // 2)], 1) + batch(codec, [b"c"], 2)
+    out, refusals = guard(ms, CEILING)
+    assert [(r.offset, r.rule) for r in refusals] == [(1, "too-large")]
+    assert "inflates more than 100 times its" in refusals[0].reason
+    assert refusals[0].reason.endswith("bytes: a decompression bomb")
+    assert read(out) == [(0, 1), (1, None), (2, 1)]
+
+
+@pytest.mark.parametrize("codec", CODECS[1:])
+def test_the_most_repetitive_real_misp_event_is_far_from_the_ratio(codec):
+    attribute = {"type": "ip-dst", "category": "Network activity", "value": "10.0.0.1", "to_ids": True}
+    rows = [{**attribute, "uuid": str(uuid.UUID(int=random.Random(i).getrandbits(128)))} for i in range(20_000)]
+    event = json.dumps({"Event": {"info": "one value, 20,000 times", "Attribute": rows}}).encode()  # ~2.4 MB
+    out, refusals = guard(batch(codec, [event]), CEILING)
+    assert refusals == []
+    assert read(out) == [(0, len(event))]
 
 
 def test_many_bombs_in_one_batch_cost_one_ceiling():

@@ -167,7 +167,7 @@ def _rebuild(url: str, schema_one: str, rows: list[tuple]) -> None:
         ("misp_event:" + fixed[1][11], fixed[1][12], fixed[1][13], "EU", 1),
     ]
     marks = ",".join(["%s"] * 17)
-    statements = ["DROP TABLE IF EXISTS ledger", "DROP TABLE IF EXISTS items", "DROP TABLE IF EXISTS counts"]
+    statements = [f"DROP TABLE IF EXISTS {t}" for t in ("ledger", "items", "counts", "chain_heads")]  # schema 5's too
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         for s in statements:

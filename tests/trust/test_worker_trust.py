@@ -172,7 +172,7 @@ async def test_only_hub_signed_deliveries_are_applied_by_the_feed_and_rest_sinks
         assert await push_misp(settings, nato, Side.NATO) == Counter(added=3, refused=len(junk))
         assert sorted(nato.state.events) == sorted(d["payload"]["Event"]["uuid"] for d in good)
     written = sorted(p.name for p in feed.iterdir())
-    assert written == sorted(["manifest.json", *(f"{d['payload']['Event']['uuid']}.json" for d in good)])
+    assert written == sorted(["manifest.json", "hashes.csv", *(f"{d['payload']['Event']['uuid']}.json" for d in good)])
     assert red["payload"]["Event"]["uuid"] not in (feed / "manifest.json").read_text()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hub.core.copies import tokens
 from hub.core.decide import Known, Recorded, Submitted, decide_all, decide_one, next_state, released, replayed_outcome
 from hub.core.decision import Decision
 from hub.core.dedupe import Seen
@@ -110,7 +111,8 @@ def test_next_state_after_each_decision():
     c = checked(item())
     delivered = decide_one("s", c, None, None, POLICY, NOW)
     owner = "EU:EU Hybrid Fusion Cell"  # unsigned (no key): the claimed side and originator own it
-    assert next_state(delivered, None) == Seen(c.envelope.version, c.content_hash, Side.EU, True, owner)
+    held = tokens(c.envelope)  # what the counterpart now holds of this version
+    assert next_state(delivered, None) == Seen(c.envelope.version, c.content_hash, Side.EU, True, owner, held)
     withheld = decide_one("s", checked(item(tlp="RED")), None, None, POLICY, NOW)
     assert next_state(withheld, None) is not None
     assert next_state(withheld, None).delivered is False  # type: ignore[union-attr]
@@ -138,7 +140,8 @@ def test_a_batch_is_decided_in_order_with_state_carried_between_its_items():
     key = checked(first).envelope.key
     latest = checked(newer)
     owner = "EU:EU Hybrid Fusion Cell"
-    assert d.changed == {key: Seen(latest.envelope.version, latest.content_hash, Side.EU, True, owner)}
+    held = tokens(latest.envelope)
+    assert d.changed == {key: Seen(latest.envelope.version, latest.content_hash, Side.EU, True, owner, held)}
 
 
 def test_a_submission_id_is_decided_once_whatever_repeats_it():

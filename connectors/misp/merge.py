@@ -1,0 +1,54 @@
+"""Another copy of a version a peer already holds: the parts it lacks, by UUID (MISP #4975).
+
+The hub delivers a fuller or diverging copy of an event at the version the peer holds
+(`hub.core.copies`). MISP takes nothing at an equal timestamp, so a sink adds what the peer lacks
+by UUID, and never removes what the peer holds: the peer ends with the union of every copy of that
+version the hub let cross, whatever the order they came in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
+
+
+def _by_uuid(parts: Any) -> dict[str, Json]:
+    found = parts if isinstance(parts, list) else []
+    return {str(p["uuid"]): p for p in found if isinstance(p, dict) and p.get("uuid")}
+
+
+def missing(held: Json, copy: Json) -> tuple[list[Json], list[Json]]:
+    """The attributes and the objects of `copy` (event bodies) that `held` lacks, by UUID.
+
+    An object `held` has is not missing, but the object attributes it lacks are returned as a
+    copy of the object with only those attributes (MISP adds them to the object it holds).
+    """
+    have_attrs, have_objs = _by_uuid(held.get("Attribute")), _by_uuid(held.get("Object"))
+    attrs = [a for u, a in _by_uuid(copy.get("Attribute")).items() if u not in have_attrs]
+    objs = []
+    for u, obj in _by_uuid(copy.get("Object")).items():
+        if u not in have_objs:
+            objs.append(obj)
+            continue
+        inner = _by_uuid(have_objs[u].get("Attribute"))
+        new = [a for v, a in _by_uuid(obj.get("Attribute")).items() if v not in inner]
+        if new:
+            objs.append({**obj, "Attribute": new})
+    return attrs, objs
+
+
+def union(held: Json, copy: Json) -> Json | None:
+    """`held` with the parts of `copy` it lacks added, or None when it lacks none."""
+    attrs, objs = missing(held, copy)
+    if not attrs and not objs:
+        return None
+    objects = {u: dict(o) for u, o in _by_uuid(held.get("Object")).items()}
+    added = []
+    for obj in objs:
+        u = str(obj["uuid"])
+        if u in objects:
+            objects[u]["Attribute"] = [*objects[u].get("Attribute", []), *obj["Attribute"]]
+        else:
+            added.append(obj)
+    return {**held, "Attribute": [*(held.get("Attribute") or []), *attrs], "Object": [*objects.values(), *added]}
