@@ -1,7 +1,8 @@
 """The delivery store's consumer: every worker keeps both sides' hub-signed deliveries in the ledger's database.
 
-It is always on (no `[[connectors]]` entry): the TAXII server and the inbox page serve what it
-kept, and users expect what the hub delivered to be there whatever else is configured. It reads
+It is on by default (no `[[connectors]]` entry; `HUB_STORE=false` turns it off): the TAXII server
+and the inbox page serve what it kept, and users expect what the hub delivered to be there whatever
+else is configured. It reads
 `eu.inbox` and `nato.inbox` in its own consumer group (`<app_id>.store`, so several workers share
 the partitions), takes in only what passes the sinks' gate (`connectors.inbox.InboxGate`: the hub's
 signature for that side), turns each delivery into its STIX objects (`hub.stix`) and writes a batch

@@ -299,6 +299,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
     health: HealthSettings = Field(default_factory=HealthSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    store: bool = Field(
+        True, description="Keep each side's deliveries in the ledger's database (TAXII, the inbox page); false: off"
+    )
     shutdown_grace_s: float = Field(
         10.0, gt=0, le=3600, description="On SIGTERM, how long the worker may take to finish its batch and stop"
     )

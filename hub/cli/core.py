@@ -84,7 +84,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         on_broker=lambda addr: _write_addr(settings, addr),
         connectors=lambda bootstrap: [
-            DeliveryStore(settings, bootstrap),  # always on: TAXII and the inbox page serve what it keeps
+            *([DeliveryStore(settings, bootstrap)] if settings.store else []),  # TAXII and the inbox page read it
             *connectors(misp, bootstrap),
             *files_connectors(settings, bootstrap),
             *taxii_connectors(settings, bootstrap),

@@ -53,9 +53,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app, service = web_app(settings, figures, taxii, lambda: resolve_bootstrap(settings))
     try:
         server = WebServer(app, serve.host, serve.port, tls=serve)
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
         figures.close()
         taxii.close()
+        if isinstance(exc, ConfigError):
+            raise
         raise ConfigError(f"cannot listen on {serve.host}:{serve.port}: {exc.strerror}") from exc
     if serve.host != LOOPBACK:
         print(f"hub: warning: the web server is reachable from other machines on {serve.host}", file=sys.stderr)

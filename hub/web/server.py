@@ -19,10 +19,12 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from hub.errors import ConfigError
 from hub.settings import ServeSettings
 
 log = logging.getLogger("hub.web")
-STOP_WAIT_S = 10.0  # how long `shutdown` waits for uvicorn to close its connections
+STOP_WAIT_S = 10.0  # how long `shutdown` waits for uvicorn to stop
+GRACE_S = 3  # seconds: requests in flight get this long to finish on a stop; then their connections are closed
 LISTEN_BACKLOG = 128  # pending connections the kernel queues for the server
 
 
@@ -53,7 +55,12 @@ class WebServer:
         # httptools: it parses what the guard must answer itself (a request without Host), where h11 would
         # answer a bare 400 before the application sees it.
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto", http="httptools",
-                                **_tls(tls))  # fmt: skip
+                                timeout_graceful_shutdown=GRACE_S, **_tls(tls))  # fmt: skip
+        try:
+            config.load()  # the TLS context too: an unreadable certificate is one line now, not a traceback later
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self.socket.close()
+            raise ConfigError(f"serve.tls_certfile / tls_keyfile / tls_client_ca cannot be used: {exc}") from exc
         self.server = uvicorn.Server(config)
         self._done = threading.Event()
 

@@ -20,6 +20,7 @@ def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env, timeout=60)
 
 
+@pytest.mark.slow  # six `hub` processes: ~20 s on a shared 2-core machine
 def test_tokens_open_the_server_until_revoked_and_are_stored_hashed(tmp_path, ledger_url):
     env = {**os.environ, "HUB_LEDGER_URL": ledger_url, "HUB_DATA_DIR": str(tmp_path / "data")}
     made = hub(env, "tokens", "add", "NCIRC", "nato")
@@ -57,3 +58,21 @@ def test_tokens_open_the_server_until_revoked_and_are_stored_hashed(tmp_path, le
     assert (again.returncode, again.stderr.strip()) == (
         2, f"hub: error: no live token with id '{token_id}' (see `hub tokens list`)"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "error"),
+    [
+        ({"HUB_SERVE__TLS_CERTFILE": "/nonexistent.pem", "HUB_SERVE__TLS_KEYFILE": "/nonexistent.key"}, [],
+         "hub: error: serve.tls_certfile / tls_keyfile / tls_client_ca cannot be used: "
+         "[Errno 2] No such file or directory"),
+        ({}, ["--host", "192.0.2.1"], "hub: error: cannot listen on 192.0.2.1:0: Cannot assign requested address"),
+    ],
+)  # fmt: skip
+def test_a_server_that_cannot_start_is_one_line(tmp_path, ledger_url, monkeypatch, capsys, env, args, error):
+    from hub.cli.main import main
+
+    for name, value in {"HUB_LEDGER_URL": ledger_url, "HUB_DATA_DIR": str(tmp_path), **env}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0", *args]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == error

@@ -103,9 +103,9 @@ def test_filters_manifest_versions_and_objects_by_id(web, token, ledger_url):
     identity = next(o["id"] for o in everything if o["type"] == "identity")
     all_ids = requests.get(base + f"objects/{identity}/versions/", headers=headers, timeout=10).json()["versions"]
     assert len(all_ids) == 10  # one per item of that organisation (every other item)
-    for word, expected in (("first", all_ids[0]), ("last", all_ids[-1])):
+    for word, expected in (("first", all_ids[0]), ("last", all_ids[-1]), (all_ids[3], all_ids[3])):
         got = requests.get(base + f"objects/{identity}/", headers=headers, params={"match[version]": word}, timeout=10)
-        assert [o["modified"][:19] for o in got.json()["objects"]] == [expected[:19]]
+        assert [o["modified"][:19] for o in got.json()["objects"]] == [expected[:19]]  # a keyword or a timestamp
     manifest = requests.get(base + "manifest/", headers=headers, params={"match[type]": "report"}, timeout=10).json()
     assert {m["id"] for m in manifest["objects"]} == {f"report--{e['source_id']}" for e in envs}
     assert all(m["media_type"] == "application/stix+json;version=2.1" for m in manifest["objects"])
@@ -169,3 +169,16 @@ def test_every_object_served_for_the_demo_scenario_and_every_misp_fixture_valida
     assert len([o for o in served if o["type"] in ("report", "grouping")]) >= 300 + len(whole_events())
     result = validate_instance(bundle(served), OPTIONS)
     assert [str(e) for e in result.errors] == []
+
+
+def test_one_server_answers_each_part_in_its_own_language(web, token):
+    auth = {"Authorization": f"Bearer {token(EU_ORG, 'EU')}", "Accept": TAXII}
+    dash = requests.post(f"{web}api/summary", timeout=10)
+    assert (dash.status_code, dash.json(), dash.headers["Allow"]) == (405, {"error": "the dashboard is read-only"},
+                                                                      "GET, HEAD")  # fmt: skip
+    taxii = requests.delete(f"{web}eu/", headers=auth, timeout=10)
+    assert (taxii.status_code, taxii.json()["http_status"], taxii.headers["Content-Type"]) == (405, "405", TAXII)
+    assert requests.get(f"{web}nothing", timeout=10).json() == {"error": "no such page: /nothing"}
+    refused = requests.get(f"{web}taxii2/", headers={**auth, "Host": "attacker.example"}, timeout=10)
+    assert refused.status_code == 400  # the dashboard's Host guard is in front of TAXII too
+    assert refused.headers["X-Frame-Options"] == "DENY"
