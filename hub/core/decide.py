@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.core.admit import Submitted, admit, admit_all
-from hub.core.copies import compare, tokens
+from hub.core.copies import compare, received, tokens
 from hub.core.decision import Decision, Outcome
 from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
@@ -128,8 +128,12 @@ def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelop
     return shaped, shaped_hash, describe(stripped)
 
 
-def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
-    """The key's dedupe state after `outcome`, or None when it does not change."""
+def next_state(outcome: Outcome, prior: Seen | None, raw: str | None = None) -> Seen | None:
+    """The key's dedupe state after `outcome`, or None when it does not change.
+
+    `raw`, the content hash of the copy as received, is remembered when it crosses: resent, that very
+    copy is then a duplicate at once, without the policy and MISP's shaping run again to tell.
+    """
     env = outcome.envelope
     if env is None or outcome.content_hash is None or outcome.decision in (Decision.DUPLICATE, Decision.REJECTED):
         return None
@@ -142,6 +146,8 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
         held = before | tokens(env)
     else:
         held = tokens(env)
+    if outcome.crosses and raw is not None:
+        held |= {received(raw)}
     return Seen(env.version, outcome.content_hash, env.origin, delivered, owner, held)
 
 
@@ -243,7 +249,7 @@ def decide_all(
             outcome = decide_one(item.submission_id, c, prior, owner, policy, now, skew)
             if sizes is not None and outcome.crosses:
                 outcome = sized(outcome, sizes)  # too large for its inbox: rejected before anything is recorded
-            new = next_state(outcome, prior)
+            new = next_state(outcome, prior, c.content_hash if isinstance(c, Valid) else None)
             if key and new is not None:
                 state[key] = decided.changed[key] = new
                 owners.setdefault(new.content_hash, key)
