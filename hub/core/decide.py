@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.core.admit import Submitted, admit, admit_all
-from hub.core.copies import compare, received, tokens
+from hub.core.copies import Comparison, compare, received, tokens
 from hub.core.decision import Decision, Outcome
-from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
+from hub.core.dedupe import FUTURE_SKEW, Seen, Verdict, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
 from hub.core.misp_release import describe, release_envelope
 from hub.core.policy import ReleasePolicy, release_check
@@ -83,27 +83,25 @@ def decide_one(
         return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest, submitter=checked.owner)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
     shaped, shaped_hash, stripped = released(env, digest, policy)
-    rule, reason = verdict.rule, verdict.reason
-    if verdict.compare and prior is not None and prior.held and shaped_hash == prior.content_hash:
-        return Outcome(
-            sid,
-            Decision.DUPLICATE,
-            f"version {env.version.isoformat()} was already received",
-            "same-version",
-            env,
-            digest,
-            submitter=checked.owner,
-        )  # the very copy that crossed
-    if verdict.compare and prior is not None and prior.held:
-        found = compare(tokens(shaped), prior.held, isinstance(env, MispEventEnvelope), env.version.isoformat())
-        if not found.crosses:
-            return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
-        rule, reason = found.rule, found.reason
-    elif verdict.compare:  # every earlier copy of this version was withheld: this one is decided afresh
-        rule = "newer-version" if verdict.is_update else "new"
-        reason = f"version {env.version.isoformat()}: no earlier copy of it crossed (withheld); this one may"
+    found = _another_copy(verdict, prior, shaped, shaped_hash)
+    if found is not None and not found.crosses:
+        return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
+    rule, reason = (found.rule, found.reason) if found is not None else (verdict.rule, verdict.reason)
     tags = machine_tags(shaped)
     return Outcome(sid, decision, reason + stripped, rule, shaped, shaped_hash, tags, submitter=checked.owner)
+
+
+def _another_copy(verdict: Verdict, prior: Seen | None, shaped: Envelope, shaped_hash: str) -> Comparison | None:
+    """How another copy of the version last decided, released, compares with what crossed; None for any other."""
+    if not verdict.compare or prior is None:
+        return None
+    version = shaped.version.isoformat()
+    if not prior.held:  # every earlier copy of this version was withheld: this one is decided afresh
+        rule = "newer-version" if verdict.is_update else "new"
+        return Comparison(True, rule, f"version {version}: no earlier copy of it crossed (withheld); this one may")
+    if shaped_hash == prior.content_hash:  # the very copy that crossed, resent
+        return Comparison(False, "same-version", f"version {version} was already received")
+    return compare(tokens(shaped), prior.held, isinstance(shaped, MispEventEnvelope), version)
 
 
 def _merged_echo(env: Envelope, prior: Seen | None) -> bool:

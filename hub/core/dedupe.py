@@ -34,8 +34,9 @@ class Seen:
     origin: Side
     delivered: bool  # the counterpart holds some version of it
     owner: str | None = None  # `SIDE:organisation` that first submitted it; None for state kept before owners
-    # What the counterpart holds of `version` (`hub.core.copies.tokens`): empty when no copy of it crossed
-    # (all withheld); None for state kept before copies were compared, where equal versions stay duplicates.
+    # What the counterpart holds of `version` (`hub.core.copies.tokens`, plus the `received` hash of each copy
+    # that crossed): empty when no copy of it crossed (all withheld); None for state kept before copies
+    # were compared, where equal versions stay duplicates.
     held: frozenset[str] | None = None
 
 
