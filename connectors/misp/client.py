@@ -20,7 +20,7 @@ from typing import Any
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
-from connectors.misp.merge import missing
+from connectors.misp.merge import behind
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
 from schemas.markings import is_local
@@ -162,12 +162,13 @@ class MispClient:
         held = await self.event(key)
         peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
         edit = {**event, "Tag": untagged(event, held)} if held is not None and "Tag" in event else event
-        if held is not None and peer >= sent:
-            attrs, objs = missing(held, event)
-            if not attrs and not objs:
-                return Applied.UNCHANGED  # MISP holds this version or a newer one, with every part of it
-            # Another copy of a version MISP holds (hub.core.copies): MISP takes only a strictly newer
-            # edit, so the parts it lacks are sent in one a second past its own; those it holds are kept.
+        if held is not None and peer == sent:
+            if not behind(held, event) and not _drops(edit):
+                return Applied.UNCHANGED  # MISP holds this version or a newer one, with all of it
+            # Another copy of the version MISP holds (hub.core.copies), or the owner's next version at the
+            # very second a merge stamped: MISP takes only a strictly newer edit, so what it lacks is sent
+            # in one a second past its own (it keeps the parts it holds; newer parts replace theirs). An
+            # older delivery (MISP's timestamp past it) stays a no-op, as MISP says: it must not regress.
             sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
         answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
@@ -194,6 +195,11 @@ class MispClient:
             return applied
         found = "no such event" if held is None else f"version {timestamp_of(held.get('timestamp'))}"
         raise Refused(f"MISP at {self.url}: {what}, and a read-back shows {found}: not applied")
+
+
+def _drops(edit: dict[str, Any]) -> bool:
+    """Whether an edit sends a tag deleted: MISP holds a tag the delivery dropped."""
+    return any(isinstance(t, dict) and t.get("deleted") for t in edit.get("Tag") or [])
 
 
 def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:

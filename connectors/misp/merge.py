@@ -52,3 +52,35 @@ def union(held: Json, copy: Json) -> Json | None:
         else:
             added.append(obj)
     return {**held, "Attribute": [*(held.get("Attribute") or []), *attrs], "Object": [*objects.values(), *added]}
+
+
+EVENT_FIELDS = ("info", "threat_level_id", "analysis", "date")  # what an edit of the event itself changes
+
+
+def behind(held: Json, copy: Json) -> bool:
+    """Whether a peer holding `held` at `copy`'s very timestamp still lacks something of it.
+
+    Another copy of that version, or the owner's next version arriving at the second a merge stamped
+    on the peer (`MispClient.put`). Lacking: a part by UUID, a part whose own timestamp is newer in
+    `copy`, another value of the event's own fields, or a tag.
+    """
+    attrs, objs = missing(held, copy)
+    if attrs or objs or any(copy.get(f) is not None and str(copy.get(f)) != str(held.get(f)) for f in EVENT_FIELDS):
+        return True
+    tags = {t.get("name") for t in held.get("Tag") or [] if isinstance(t, dict)}
+    if any(isinstance(t, dict) and t.get("name") not in tags for t in copy.get("Tag") or []):
+        return True
+    have = {**_by_uuid(held.get("Attribute")), **_by_uuid(held.get("Object"))}
+    for obj in _by_uuid(held.get("Object")).values():
+        have.update(_by_uuid(obj.get("Attribute")))
+    sent = {**_by_uuid(copy.get("Attribute")), **_by_uuid(copy.get("Object"))}
+    for obj in _by_uuid(copy.get("Object")).values():
+        sent.update(_by_uuid(obj.get("Attribute")))
+    return any(_ts(p.get("timestamp")) > _ts(have[u].get("timestamp")) for u, p in sent.items() if u in have)
+
+
+def _ts(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
