@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.markings import is_local
+
 Json = dict[str, Any]
 
 
@@ -84,3 +86,44 @@ def _ts(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:
+    """The event's tags, plus each tag MISP holds that the delivery dropped, sent with `"deleted": true`.
+
+    MISP's edit attaches the tags it is sent and keeps the others: a removal reaches it only as a tag
+    sent deleted (or through its untag endpoint). Local tags MISP holds are its own: never removed.
+    """
+    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
+    names = {t.get("name") for t in tags}
+    dropped = [
+        {"name": t["name"], "deleted": True}
+        for t in held.get("Tag") or []
+        if isinstance(t, dict) and t.get("name") and t["name"] not in names and not is_local(t)
+    ]
+    return [*tags, *dropped]
+
+
+def removals(event: Json, held: Json) -> Json:
+    """`event` as an edit MISP applies whole: each tag MISP holds that the delivery dropped, on the event
+    and on each attribute (objects' included) MISP holds, is sent with `"deleted": true`."""
+    out = {**event, "Tag": untagged(event, held)}  # no `Tag` at all: the delivery holds none
+    have = _by_uuid(held.get("Attribute"))
+    for obj in _by_uuid(held.get("Object")).values():
+        have.update(_by_uuid(obj.get("Attribute")))
+
+    def part(p: Any) -> Any:
+        if not isinstance(p, dict) or str(p.get("uuid")) not in have:
+            return p
+        return {**p, "Tag": untagged(p, have[str(p["uuid"])])}
+
+    if isinstance(event.get("Attribute"), list):
+        out["Attribute"] = [part(a) for a in event["Attribute"]]
+    if isinstance(event.get("Object"), list):
+        out["Object"] = [
+            {**o, "Attribute": [part(a) for a in o["Attribute"]]}
+            if isinstance(o, dict) and isinstance(o.get("Attribute"), list)
+            else o
+            for o in event["Object"]
+        ]
+    return out

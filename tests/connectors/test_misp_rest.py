@@ -456,3 +456,15 @@ async def test_the_owners_next_version_is_applied_past_a_merge_and_a_late_old_on
         assert await c.put(late) is Applied.UNCHANGED  # untouched: MISP's rule, no regression
     assert server.state.events[U1]["info"] == "the owner's edit"
     await c.close()
+
+
+async def test_a_tag_removed_from_an_attribute_is_removed_from_misp_that_only_adds_tags_on_edit(misp_servers):
+    server = misp_servers()
+    c = misp_client(server)
+    tagged = [{**a, "Tag": [{"name": "tlp:green"}, {"name": "kill-chain:delivery"}]} for a in _attrs(2)]
+    await c.put(event(U1, 1000, Attribute=tagged))
+    plain = [{**a, "Tag": [{"name": "tlp:green"}]} for a in _attrs(1)] + _attrs(2)[1:]  # the second: no Tag key
+    assert await c.put(event(U1, 1001, Attribute=plain)) is Applied.UPDATED
+    held = {a["uuid"]: [t["name"] for t in a["Tag"]] for a in server.state.events[U1]["Attribute"]}
+    assert list(held.values()) == [["tlp:green"], []]
+    await c.close()
