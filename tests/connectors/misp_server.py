@@ -5,8 +5,9 @@ of a known UUID is 403 "Event already exists"); attribute and object UUID unique
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
 the local copy"); MISP's tag rules on edit, for the event and each attribute it holds (the tags
 sent are added, the others kept; only a tag sent with `"deleted": true` is removed, or one taken
-off by `tags/removeTagFromObject` or `events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags
-(`publish_timestamp` is the timestamp an event is saved at, unless a test gives its own);
+off by `tags/removeTagFromObject` or `events/removeTag/<event>/<tag>`); missing UUIDs and
+timestamps set on save; published flags (`publish_timestamp` is the timestamp an event is saved
+at, unless a test gives its own);
 `events/index` with `minimal`, `published`, `timestamp`, `publish_timestamp`, `limit` and `page`
 (newest first, as MISP lists them); `events/view` with `deleted`. Enough of `servers/getVersion`
 and `users/view/me` for PyMISP to connect. `fail(n)` makes the next n requests answer HTTP 500;
