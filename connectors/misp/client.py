@@ -20,10 +20,9 @@ from typing import Any
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
-from connectors.misp.merge import missing
+from connectors.misp.merge import behind, removals
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
-from schemas.markings import is_local
 
 log = logging.getLogger("hub.misp")
 INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
@@ -161,13 +160,14 @@ class MispClient:
             raise self._failed(answer, f"events/add {key}")
         held = await self.event(key)
         peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
-        edit = {**event, "Tag": untagged(event, held)} if held is not None and "Tag" in event else event
-        if held is not None and peer >= sent:
-            attrs, objs = missing(held, event)
-            if not attrs and not objs:
-                return Applied.UNCHANGED  # MISP holds this version or a newer one, with every part of it
-            # Another copy of a version MISP holds (hub.core.copies): MISP takes only a strictly newer
-            # edit, so the parts it lacks are sent in one a second past its own; those it holds are kept.
+        edit = removals(event, held) if held is not None else event
+        if held is not None and peer == sent:
+            if not behind(held, event) and not _drops(edit):
+                return Applied.UNCHANGED  # MISP holds this version or a newer one, with all of it
+            # Another copy of the version MISP holds (hub.core.copies), or the owner's next version at the
+            # very second a merge stamped: MISP takes only a strictly newer edit, so what it lacks is sent
+            # in one a second past its own (it keeps the parts it holds; newer parts replace theirs). An
+            # older delivery (MISP's timestamp past it) stays a no-op, as MISP says: it must not regress.
             sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
         answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
@@ -196,20 +196,14 @@ class MispClient:
         raise Refused(f"MISP at {self.url}: {what}, and a read-back shows {found}: not applied")
 
 
-def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:
-    """The event's tags, plus each tag MISP holds that the delivery dropped, sent with `"deleted": true`.
-
-    MISP's edit attaches the tags it is sent and keeps the others: a removal reaches it only as a tag
-    sent deleted (or through its untag endpoint). Local tags MISP holds are its own: never removed.
-    """
-    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
-    names = {t.get("name") for t in tags}
-    dropped = [
-        {"name": t["name"], "deleted": True}
-        for t in held.get("Tag") or []
-        if isinstance(t, dict) and t.get("name") and t["name"] not in names and not is_local(t)
-    ]
-    return [*tags, *dropped]
+def _drops(edit: dict[str, Any]) -> bool:
+    """Whether an edit sends a tag deleted, on the event or a part: MISP holds a tag the delivery dropped."""
+    holders = [edit, *(edit.get("Attribute") or [])]
+    for obj in edit.get("Object") or []:
+        holders += obj.get("Attribute") or [] if isinstance(obj, dict) else []
+    return any(
+        isinstance(t, dict) and t.get("deleted") for h in holders if isinstance(h, dict) for t in h.get("Tag") or []
+    )
 
 
 def _holds(body: dict[str, Any], key: str, sent: int) -> bool:

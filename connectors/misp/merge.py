@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.markings import is_local
+
 Json = dict[str, Any]
 
 
@@ -52,3 +54,76 @@ def union(held: Json, copy: Json) -> Json | None:
         else:
             added.append(obj)
     return {**held, "Attribute": [*(held.get("Attribute") or []), *attrs], "Object": [*objects.values(), *added]}
+
+
+EVENT_FIELDS = ("info", "threat_level_id", "analysis", "date")  # what an edit of the event itself changes
+
+
+def behind(held: Json, copy: Json) -> bool:
+    """Whether a peer holding `held` at `copy`'s very timestamp still lacks something of it.
+
+    Another copy of that version, or the owner's next version arriving at the second a merge stamped
+    on the peer (`MispClient.put`). Lacking: a part by UUID, a part whose own timestamp is newer in
+    `copy`, another value of the event's own fields, or a tag.
+    """
+    attrs, objs = missing(held, copy)
+    if attrs or objs or any(copy.get(f) is not None and str(copy.get(f)) != str(held.get(f)) for f in EVENT_FIELDS):
+        return True
+    tags = {t.get("name") for t in held.get("Tag") or [] if isinstance(t, dict)}
+    if any(isinstance(t, dict) and t.get("name") not in tags for t in copy.get("Tag") or []):
+        return True
+    have = {**_by_uuid(held.get("Attribute")), **_by_uuid(held.get("Object"))}
+    for obj in _by_uuid(held.get("Object")).values():
+        have.update(_by_uuid(obj.get("Attribute")))
+    sent = {**_by_uuid(copy.get("Attribute")), **_by_uuid(copy.get("Object"))}
+    for obj in _by_uuid(copy.get("Object")).values():
+        sent.update(_by_uuid(obj.get("Attribute")))
+    return any(_ts(p.get("timestamp")) > _ts(have[u].get("timestamp")) for u, p in sent.items() if u in have)
+
+
+def _ts(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def untagged(event: dict[str, Any], held: dict[str, Any]) -> list[Any]:
+    """The event's tags, plus each tag MISP holds that the delivery dropped, sent with `"deleted": true`.
+
+    MISP's edit attaches the tags it is sent and keeps the others: a removal reaches it only as a tag
+    sent deleted (or through its untag endpoint). Local tags MISP holds are its own: never removed.
+    """
+    tags = [t for t in event.get("Tag") or [] if isinstance(t, dict)]
+    names = {t.get("name") for t in tags}
+    dropped = [
+        {"name": t["name"], "deleted": True}
+        for t in held.get("Tag") or []
+        if isinstance(t, dict) and t.get("name") and t["name"] not in names and not is_local(t)
+    ]
+    return [*tags, *dropped]
+
+
+def removals(event: Json, held: Json) -> Json:
+    """`event` as an edit MISP applies whole: each tag MISP holds that the delivery dropped, on the event
+    and on each attribute (objects' included) MISP holds, is sent with `"deleted": true`."""
+    out = {**event, "Tag": untagged(event, held)}  # no `Tag` at all: the delivery holds none
+    have = _by_uuid(held.get("Attribute"))
+    for obj in _by_uuid(held.get("Object")).values():
+        have.update(_by_uuid(obj.get("Attribute")))
+
+    def part(p: Any) -> Any:
+        if not isinstance(p, dict) or str(p.get("uuid")) not in have:
+            return p
+        return {**p, "Tag": untagged(p, have[str(p["uuid"])])}
+
+    if isinstance(event.get("Attribute"), list):
+        out["Attribute"] = [part(a) for a in event["Attribute"]]
+    if isinstance(event.get("Object"), list):
+        out["Object"] = [
+            {**o, "Attribute": [part(a) for a in o["Attribute"]]}
+            if isinstance(o, dict) and isinstance(o.get("Attribute"), list)
+            else o
+            for o in event["Object"]
+        ]
+    return out

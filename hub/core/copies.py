@@ -32,6 +32,17 @@ from hub.core.canonical import canonical_bytes
 from schemas.envelope import Envelope, MispEventEnvelope
 
 SIZE_DIGITS = 12  # zero-padded so tokens compare as (size, hash); 10**12 bytes is far beyond any item
+RECEIVED = "#"  # marks a held token that is the content hash of a copy received as it was, not a part
+
+
+def received(digest: str) -> str:
+    """The held token of a copy that crossed, by its content hash as received: that copy resent is a duplicate."""
+    return RECEIVED + digest
+
+
+def parts(held: frozenset[str]) -> frozenset[str]:
+    """The held tokens that stand for content (the `received` marks left out)."""
+    return frozenset(t for t in held if not t.startswith(RECEIVED))
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 def compare(copy: frozenset[str], held: frozenset[str], misp: bool, version: str) -> Comparison:
     """Compare a releasable copy's tokens with those of the copy the counterpart holds of `version`."""
+    held = parts(held)
     if not misp:
         if max(copy) > max(held):
             return Comparison(True, "fuller-copy", f"version {version}: this copy's content is larger; it replaces")

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.core.admit import Submitted, admit, admit_all
-from hub.core.copies import compare, tokens
+from hub.core.copies import Comparison, compare, received, tokens
 from hub.core.decision import Decision, Outcome
-from hub.core.dedupe import FUTURE_SKEW, Seen, dedupe, future_version, ownership
+from hub.core.dedupe import FUTURE_SKEW, Seen, Verdict, dedupe, future_version, ownership
 from hub.core.disclosure import open_document
 from hub.core.misp_release import describe, release_envelope
 from hub.core.policy import ReleasePolicy, release_check
@@ -83,27 +83,25 @@ def decide_one(
         return Outcome(sid, Decision.WITHHELD, withhold.reason, withhold.rule, env, digest, submitter=checked.owner)
     decision = Decision.UPDATED if verdict.is_update else Decision.DELIVERED
     shaped, shaped_hash, stripped = released(env, digest, policy)
-    rule, reason = verdict.rule, verdict.reason
-    if verdict.compare and prior is not None and prior.held and shaped_hash == prior.content_hash:
-        return Outcome(
-            sid,
-            Decision.DUPLICATE,
-            f"version {env.version.isoformat()} was already received",
-            "same-version",
-            env,
-            digest,
-            submitter=checked.owner,
-        )  # the very copy that crossed
-    if verdict.compare and prior is not None and prior.held:
-        found = compare(tokens(shaped), prior.held, isinstance(env, MispEventEnvelope), env.version.isoformat())
-        if not found.crosses:
-            return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
-        rule, reason = found.rule, found.reason
-    elif verdict.compare:  # every earlier copy of this version was withheld: this one is decided afresh
-        rule = "newer-version" if verdict.is_update else "new"
-        reason = f"version {env.version.isoformat()}: no earlier copy of it crossed (withheld); this one may"
+    found = _another_copy(verdict, prior, shaped, shaped_hash)
+    if found is not None and not found.crosses:
+        return Outcome(sid, Decision.DUPLICATE, found.reason, found.rule, env, digest, submitter=checked.owner)
+    rule, reason = (found.rule, found.reason) if found is not None else (verdict.rule, verdict.reason)
     tags = machine_tags(shaped)
     return Outcome(sid, decision, reason + stripped, rule, shaped, shaped_hash, tags, submitter=checked.owner)
+
+
+def _another_copy(verdict: Verdict, prior: Seen | None, shaped: Envelope, shaped_hash: str) -> Comparison | None:
+    """How another copy of the version last decided, released, compares with what crossed; None for any other."""
+    if not verdict.compare or prior is None:
+        return None
+    version = shaped.version.isoformat()
+    if not prior.held:  # every earlier copy of this version was withheld: this one is decided afresh
+        rule = "newer-version" if verdict.is_update else "new"
+        return Comparison(True, rule, f"version {version}: no earlier copy of it crossed (withheld); this one may")
+    if shaped_hash == prior.content_hash:  # the very copy that crossed, resent
+        return Comparison(False, "same-version", f"version {version} was already received")
+    return compare(tokens(shaped), prior.held, isinstance(shaped, MispEventEnvelope), version)
 
 
 def _merged_echo(env: Envelope, prior: Seen | None) -> bool:
@@ -128,8 +126,12 @@ def released(env: Envelope, digest: str, policy: ReleasePolicy) -> tuple[Envelop
     return shaped, shaped_hash, describe(stripped)
 
 
-def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
-    """The key's dedupe state after `outcome`, or None when it does not change."""
+def next_state(outcome: Outcome, prior: Seen | None, raw: str | None = None) -> Seen | None:
+    """The key's dedupe state after `outcome`, or None when it does not change.
+
+    `raw`, the content hash of the copy as received, is remembered when it crosses: resent, that very
+    copy is then a duplicate at once, without the policy and MISP's shaping run again to tell.
+    """
     env = outcome.envelope
     if env is None or outcome.content_hash is None or outcome.decision in (Decision.DUPLICATE, Decision.REJECTED):
         return None
@@ -142,6 +144,8 @@ def next_state(outcome: Outcome, prior: Seen | None) -> Seen | None:
         held = before | tokens(env)
     else:
         held = tokens(env)
+    if outcome.crosses and raw is not None:
+        held |= {received(raw)}
     return Seen(env.version, outcome.content_hash, env.origin, delivered, owner, held)
 
 
@@ -243,7 +247,7 @@ def decide_all(
             outcome = decide_one(item.submission_id, c, prior, owner, policy, now, skew)
             if sizes is not None and outcome.crosses:
                 outcome = sized(outcome, sizes)  # too large for its inbox: rejected before anything is recorded
-            new = next_state(outcome, prior)
+            new = next_state(outcome, prior, c.content_hash if isinstance(c, Valid) else None)
             if key and new is not None:
                 state[key] = decided.changed[key] = new
                 owners.setdefault(new.content_hash, key)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hub.core.copies import RECEIVED
 from schemas.common import Kind, Side
 from schemas.envelope import Envelope
 
@@ -33,8 +34,9 @@ class Seen:
     origin: Side
     delivered: bool  # the counterpart holds some version of it
     owner: str | None = None  # `SIDE:organisation` that first submitted it; None for state kept before owners
-    # What the counterpart holds of `version` (`hub.core.copies.tokens`): empty when no copy of it crossed
-    # (all withheld); None for state kept before copies were compared, where equal versions stay duplicates.
+    # What the counterpart holds of `version` (`hub.core.copies.tokens`, plus the `received` hash of each copy
+    # that crossed): empty when no copy of it crossed (all withheld); None for state kept before copies
+    # were compared, where equal versions stay duplicates.
     held: frozenset[str] | None = None
 
 
@@ -125,7 +127,9 @@ def dedupe(
     if envelope.version < prior.version:
         return Verdict(True, False, "older-version", f"version {v} is older than {prior.version.isoformat()}")
     if envelope.version == prior.version:
-        if prior.held is None or digest == prior.content_hash or not _owned_by(prior, submitter):
+        legacy = prior.held is None  # state from before copies were compared: MISP's rule alone
+        resent = digest == prior.content_hash or (prior.held is not None and RECEIVED + digest in prior.held)
+        if legacy or resent or not _owned_by(prior, submitter):
             return Verdict(True, False, "same-version", f"version {v} was already received")
         return Verdict(False, prior.delivered, "other-copy", f"version {v}: another copy", compare=True)
     if hashed and digest == prior.content_hash:

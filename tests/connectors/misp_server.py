@@ -3,10 +3,11 @@
 What it keeps: API-key authentication (403 "Authentication failed"); event UUID uniqueness (an add
 of a known UUID is 403 "Event already exists"); attribute and object UUID uniqueness across events
 (a clash is not saved, as MISP refuses it); the strictly-newer rule on edit (403 "not newer than
-the local copy"); MISP's tag rules on edit (the tags sent are added, the event's others kept; only
-a tag sent with `"deleted": true` is removed, or one taken off by `tags/removeTagFromObject` or
-`events/removeTag/<event>/<tag>`); missing UUIDs and timestamps set on save; published flags
-(`publish_timestamp` is the timestamp an event is saved at, unless a test gives its own);
+the local copy"); MISP's tag rules on edit, for the event and each attribute it holds (the tags
+sent are added, the others kept; only a tag sent with `"deleted": true` is removed, or one taken
+off by `tags/removeTagFromObject` or `events/removeTag/<event>/<tag>`); missing UUIDs and
+timestamps set on save; published flags (`publish_timestamp` is the timestamp an event is saved
+at, unless a test gives its own);
 `events/index` with `minimal`, `published`, `timestamp`, `publish_timestamp`, `limit` and `page`
 (newest first, as MISP lists them); `events/view` with `deleted`. Enough of `servers/getVersion`
 and `users/view/me` for PyMISP to connect. `fail(n)` makes the next n requests answer HTTP 500;
@@ -135,6 +136,7 @@ class MispState:
             }
         body["id"], body["uuid"] = old["id"], old["uuid"]
         body["Tag"] = _tags_on_edit(old.get("Tag") or [], body.get("Tag"))
+        _part_tags_on_edit(old, body)
         for key in ("Attribute", "Object"):
             sent = {str(p.get("uuid")): p for p in body.get(key) or []}
             body[key] = [p for p in old.get(key) or [] if str(p["uuid"]) not in sent] + list(sent.values())
@@ -211,6 +213,19 @@ def _within(value: Any, bound: Any) -> bool:
         return True
     low, high = bound if isinstance(bound, list) else (bound, None)
     return _ts(value) >= _ts(low) and (high is None or _ts(value) <= _ts(high))
+
+
+def _part_tags_on_edit(old: dict[str, Any], body: dict[str, Any]) -> None:
+    """MISP's tag rule on each attribute (objects' included) an event edit sends that MISP holds."""
+    held = {str(a.get("uuid")): a for a in old.get("Attribute") or []}
+    for o in old.get("Object") or []:
+        held.update((str(a.get("uuid")), a) for a in o.get("Attribute") or [])
+    sent = list(body.get("Attribute") or [])
+    for o in body.get("Object") or []:
+        sent += o.get("Attribute") or []
+    for a in sent:
+        if str(a.get("uuid")) in held:
+            a["Tag"] = _tags_on_edit(held[str(a["uuid"])].get("Tag") or [], a.get("Tag"))
 
 
 def _tags_on_edit(held: list[dict[str, Any]], sent: Any) -> list[dict[str, Any]]:

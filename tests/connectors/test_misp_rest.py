@@ -440,3 +440,31 @@ async def test_an_event_edited_before_the_mark_and_published_after_it_is_pulled_
     index = [c for c in server.state.calls if c == "POST events/index"]
     assert len(index) == 3
     await source.close()
+
+
+async def test_the_owners_next_version_is_applied_past_a_merge_and_a_late_old_one_is_not(misp_servers):
+    server = misp_servers()
+    c = misp_client(server)
+    await c.put(event(U1, 1000, Attribute=_attrs(1)))
+    assert await c.put(event(U1, 1000, Attribute=_attrs(3))) is Applied.UPDATED  # merged: MISP at 1001
+    assert server.state.events[U1]["timestamp"] == "1001"
+    edited = event(U1, 1001, info="the owner's edit", Attribute=_attrs(3))
+    assert await c.put(edited) is Applied.UPDATED  # "not newer" by MISP's clock, yet newer content
+    assert (server.state.events[U1]["info"], server.state.events[U1]["timestamp"]) == ("the owner's edit", "1002")
+    for stamp in (1000, 1001):  # deliveries MISP's timestamp is now past: replayed, or late
+        late = event(U1, stamp, info="an old version replayed", Tag=[{"name": "tlp:green"}, {"name": "gone"}])
+        assert await c.put(late) is Applied.UNCHANGED  # untouched: MISP's rule, no regression
+    assert server.state.events[U1]["info"] == "the owner's edit"
+    await c.close()
+
+
+async def test_a_tag_removed_from_an_attribute_is_removed_from_misp_that_only_adds_tags_on_edit(misp_servers):
+    server = misp_servers()
+    c = misp_client(server)
+    tagged = [{**a, "Tag": [{"name": "tlp:green"}, {"name": "kill-chain:delivery"}]} for a in _attrs(2)]
+    await c.put(event(U1, 1000, Attribute=tagged))
+    plain = [{**a, "Tag": [{"name": "tlp:green"}]} for a in _attrs(1)] + _attrs(2)[1:]  # the second: no Tag key
+    assert await c.put(event(U1, 1001, Attribute=plain)) is Applied.UPDATED
+    held = {a["uuid"]: [t["name"] for t in a["Tag"]] for a in server.state.events[U1]["Attribute"]}
+    assert list(held.values()) == [["tlp:green"], []]
+    await c.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.core.copies import tokens
+from hub.core.copies import received, tokens
 from hub.core.decide import Known, Recorded, Submitted, decide_all, decide_one, next_state, released, replayed_outcome
 from hub.core.decision import Decision
 from hub.core.dedupe import Seen
@@ -140,7 +140,7 @@ def test_a_batch_is_decided_in_order_with_state_carried_between_its_items():
     key = checked(first).envelope.key
     latest = checked(newer)
     owner = "EU:EU Hybrid Fusion Cell"
-    held = tokens(latest.envelope)
+    held = tokens(latest.envelope) | {received(latest.content_hash)}  # its parts, and the copy as received
     assert d.changed == {key: Seen(latest.envelope.version, latest.content_hash, Side.EU, True, owner, held)}
 
 
