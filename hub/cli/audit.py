@@ -86,8 +86,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         ledger.close()
     seq, digest = result.head
-    chains = f" in {result.chains} chains (one per partition)" if result.chains > 1 else ""
-    print(f"ledger verified: {result.records} records chained{chains} from seq 1 to {seq}; head {seq}:{digest}")
+    print(f"ledger verified: {result.records} records chained from seq 1 to {seq}; head {seq}:{digest}")
+    if result.chains > 1:
+        print(f"{result.chains} hash chains, one per partition of hub.submitted, each whole and matching its head")
     if checkpoints:
         last = max(checkpoints, key=lambda c: c.seq)
         print(f"{len(checkpoints)} checkpoints signed by the hub hold (the last: seq {last.seq} at {last.at})")

@@ -6,6 +6,14 @@ holding code points above U+D7FF (JCS sorts keys by UTF-16 code units, Python by
 two orders differ only there). Strings are escaped alike (`\\"`, `\\\\`, `\\b\\f\\n\\r\\t`,
 other controls as lowercase `\\u00xx`). Such values, which are nearly all the hub sees, take the
 C-accelerated `json` path; anything else goes through the reference `rfc8785` implementation.
+
+A value its caller vouches for (`plain=True`: no float, no integer beyond 2**53) is encoded by
+orjson (compiled: 1.4x the `json` path for a ledger record, 2.9x for a 50-attribute MISP event,
+measured here), whose output with sorted keys is the same bytes
+for the same values: escapes, separators and UTF-8 alike, keys in code-point order (UTF-8 byte
+order, equal to UTF-16 order below U+D800). A key order that could differ is looked for in the
+bytes; orjson's refusals (integers beyond 64 bits, lone surrogates, nesting past 255, types that
+are not JSON's) fall back to the `json` path. The equality is property-tested against `rfc8785`.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 import rfc8785
 
 from schemas.envelope import Envelope
@@ -24,6 +33,14 @@ from schemas.envelope import Envelope
 _CONTENT_FIELDS = {"kind", "origin", "originator", "markings", "tags", "area", "proposals", "payload"}
 _MAX_EXACT_INT = 2**53  # IEEE 754 doubles hold every integer up to here; JCS numbers are doubles
 _UNSAFE_KEY_CHAR = re.compile("[\ud800-\U0010ffff]")  # from here up, UTF-16 and code-point orders differ
+_UNSAFE_KEY_BYTES = re.compile(rb"\xed[\xa0-\xbf]|[\xee\xef\xf0-\xf4]")  # the same code points in UTF-8
+# datetimes, dataclasses and str subclasses refused (TypeError) as `json` refuses them: the `json` path decides
+_ORJSON = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 class _NotPlain(Exception):
@@ -53,8 +70,16 @@ def canonical_bytes(value: Any, plain: bool = False) -> bytes:
     """RFC 8785 canonical JSON of a JSON-compatible value.
 
     `plain=True` promises that `value` holds no float and no integer beyond 2**53 (the caller built
-    it from such parts, or read it with `canonical_of_json`), which spares the re-parse check.
+    it from such parts, or read it with `canonical_of_json`), which spares the re-parse check and
+    lets orjson encode it.
     """
+    if plain:
+        try:
+            data = orjson.dumps(value, option=_ORJSON)
+            if _UNSAFE_KEY_BYTES.search(data) is None:
+                return data
+        except TypeError:  # orjson.JSONEncodeError is one
+            pass
     try:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         # Two C-speed checks instead of a walk in Python: no code point that could reorder keys (a

@@ -1,4 +1,4 @@
-"""The durable, append-only, hash-chained decision ledger (SQLite by default, PostgreSQL in production)."""
+"""The durable, append-only decision ledger, a hash chain per partition (SQLite, or PostgreSQL in production)."""
 
 from hub.ledger.records import GENESIS, CountRow, Record
 from hub.ledger.store import Ledger

@@ -12,7 +12,9 @@ locks those partitions only (on PostgreSQL; see `hub.ledger.store`): two workers
 partitions decide at the same time. An item's dedupe state is guarded by the lock of its key's
 home partition (`hub.kafka.partitioner`), which is the partition it came from whenever its
 publisher keyed it by item (`hub.kafka.publisher.item_key`); when it is not, that partition is
-locked as well, so every decision about one item is still taken under one lock.
+locked as well, so every decision about one item is still taken under one lock. (The home is
+computed from the validated key, `kind:<uuid>` with the UUID normalised, so two versions whose
+publishers spelt the UUID differently, and landed on two partitions, still meet on one lock.)
 
     done = decide_batch(ledger, [Submitted("sid-1", raw, headers)], policy, datetime.now(UTC), trust)
     done[0].outcome.decision, done[0].record.seq, done[0].replayed

@@ -59,3 +59,43 @@ def test_key_order_follows_utf16_code_units():
 def test_controls_and_escapes_match():
     value = {"s": '\u0001\u001f\b\f\n\r\t"\\/\u2028\u007f é'}
     assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(plain_values)
+def test_the_orjson_path_for_plain_values_equals_the_reference_byte_for_byte(value):
+    """`plain=True` (no float, no integer beyond 2**53) goes through orjson: the same bytes as `rfc8785`."""
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # noqa: BLE001 - values the reference refuses (lone surrogates)
+        with pytest.raises(Exception):  # noqa: B017, PT011 - refused on both paths, whatever the error's type
+            canonical_bytes(value, plain=True)
+        return
+    assert canonical_bytes(value, plain=True) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ufb01": 2, "a": 3},  # key orders differ between UTF-16 and UTF-8 here
+        {"s": '\u0001\u001f\b\f\n\r\t"\\/\u2028\u007f é', "n": [0, -1, 2**53 - 1, 1 - 2**53], "e": {}, "l": []},
+        {"deep": [[[[{"k": [None, True, False, ""]}]]]]},
+        {"k": "\ud800"},  # a lone surrogate: orjson refuses it, then the json path, then the reference
+        {"\ue000": 1, "\U00010000": 2},  # a private-use key against an astral one
+    ],
+)
+def test_the_orjson_path_and_the_reference_agree_on_edge_values(value):
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # noqa: BLE001 - the reference refuses it: so must the fast path
+        with pytest.raises(Exception):  # noqa: B017, PT011
+            canonical_bytes(value, plain=True)
+        return
+    assert canonical_bytes(value, plain=True) == expected
