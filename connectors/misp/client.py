@@ -21,9 +21,11 @@ from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
 from connectors.misp.merge import behind, removals
+from hub.core.decide import MERGE_BUMPS
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
 
+MERGE_STAMPS_S = int(MERGE_BUMPS.total_seconds())  # how far past a version earlier merges may have stamped it
 log = logging.getLogger("hub.misp")
 INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
 INDEX_PAGE_BYTES = 8 * MIB  # a page of INDEX_PAGE rows is far smaller; a MISP ignoring `limit` is stopped here
@@ -161,13 +163,14 @@ class MispClient:
         held = await self.event(key)
         peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
         edit = removals(event, held) if held is not None else event
-        if held is not None and peer == sent:
+        if held is not None and sent <= peer <= sent + MERGE_STAMPS_S:
             if not behind(held, event) and not _drops(edit):
                 return Applied.UNCHANGED  # MISP holds this version or a newer one, with all of it
-            # Another copy of the version MISP holds (hub.core.copies), or the owner's next version at the
-            # very second a merge stamped: MISP takes only a strictly newer edit, so what it lacks is sent
-            # in one a second past its own (it keeps the parts it holds; newer parts replace theirs). An
-            # older delivery (MISP's timestamp past it) stays a no-op, as MISP says: it must not regress.
+            # Another copy of the version MISP holds (hub.core.copies), perhaps stamped past it by an
+            # earlier merge, or the owner's next version at the very second a merge stamped: MISP takes
+            # only a strictly newer edit, so what it lacks is sent in one a second past its own (it keeps
+            # the parts it holds; newer parts replace theirs). An older delivery (MISP's timestamp past
+            # the merges' stamps) stays a no-op, as MISP says: it must not regress.
             sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
         answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
