@@ -20,12 +20,10 @@ from typing import Any
 from connectors import Applied
 from connectors.http import Answer, HttpPeer, Limits, one_line
 from connectors.misp.envelope import checked_uuid, event_uuid, missing_uuid, timestamp_of
-from connectors.misp.merge import behind, removals
-from hub.core.decide import MERGE_BUMPS
+from connectors.misp.merge import EVENT_FIELDS, behind, missing, removals
 from hub.errors import ConnectorError, Refused
 from hub.files import MIB
 
-MERGE_STAMPS_S = int(MERGE_BUMPS.total_seconds())  # how far past a version earlier merges may have stamped it
 log = logging.getLogger("hub.misp")
 INDEX_PAGE = 1000  # rows asked per index page (MISP's `limit`): ~150 KiB of JSON
 INDEX_PAGE_BYTES = 8 * MIB  # a page of INDEX_PAGE rows is far smaller; a MISP ignoring `limit` is stopped here
@@ -73,6 +71,9 @@ class MispClient:
         self.http = HttpPeer(self.url, headers, tls, self.limits)
         index_limits = Limits(min(self.limits.max_bytes, INDEX_PAGE_BYTES), self.limits.deadline_s)
         self.index_http = HttpPeer(self.url, headers, tls, index_limits)
+        # Events this client merged a copy into: UUID -> (the hub's version, the timestamp MISP then took).
+        # Held in memory: after a restart, a further copy of a version merged before it waits for the next.
+        self.stamps: dict[str, tuple[int, int]] = {}
 
     async def close(self) -> None:
         """Close the connections."""
@@ -163,15 +164,24 @@ class MispClient:
         held = await self.event(key)
         peer = timestamp_of(held.get("timestamp")) or 0 if held is not None else 0
         edit = removals(event, held) if held is not None else event
-        if held is not None and sent <= peer <= sent + MERGE_STAMPS_S:
-            if not behind(held, event) and not _drops(edit):
-                return Applied.UNCHANGED  # MISP holds this version or a newer one, with all of it
-            # Another copy of the version MISP holds (hub.core.copies), perhaps stamped past it by an
-            # earlier merge, or the owner's next version at the very second a merge stamped: MISP takes
-            # only a strictly newer edit, so what it lacks is sent in one a second past its own (it keeps
-            # the parts it holds; newer parts replace theirs). An older delivery (MISP's timestamp past
-            # the merges' stamps) stays a no-op, as MISP says: it must not regress.
+        merged = held is not None and peer != sent and self.stamps.get(key) == (sent, peer)
+        if merged:  # MISP holds our merge of this version: parts it lacks are added; nothing removed or changed
+            assert held is not None  # noqa: S101 - implied by `merged`
+            if not any(missing(held, event)):
+                return Applied.UNCHANGED
+            edit = {**event, **{f: held[f] for f in EVENT_FIELDS if f in held}}
+        elif held is not None and peer == sent and not behind(held, event) and not _drops(edit):
+            return Applied.UNCHANGED  # MISP holds this version or a newer one, with all of it
+        if held is not None and (peer == sent or merged):
+            # Another copy of the version MISP holds (hub.core.copies), perhaps stamped past it by this
+            # client's earlier merge, or the owner's next version at the very second a merge stamped: MISP
+            # takes only a strictly newer edit, so what it lacks is sent in one a second past its own (it
+            # keeps the parts it holds; newer parts replace theirs). An older delivery (MISP's timestamp
+            # past it, not by a merge of ours) stays a no-op, as MISP says: it must not regress.
+            self.stamps[key] = (sent, peer + 1)
             sent, edit = peer + 1, {**edit, "timestamp": str(peer + 1)}
+        elif sent > peer:
+            self.stamps.pop(key, None)  # a newer version replaces what was merged
         answer = await self.http.request("POST", f"events/edit/{key}", {"Event": edit})
         if answer.status == 200:
             return await self._shown(answer, key, sent, Applied.UPDATED, f"events/edit/{key}")
