@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hub.cli.core import resolve_bootstrap
 from hub.dashboard.server import LOOPBACK
 from hub.errors import ConfigError
-from hub.ledger import Ledger
 from hub.settings import Settings
-from hub.web.app import web_app
-from hub.web.server import WebServer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until interrupted."""
+    # Imported here: the web application brings misp-stix (~1.7 s), which no other command needs.
+    from hub.cli.core import resolve_bootstrap
+    from hub.ledger import Ledger
+    from hub.web.app import web_app
+    from hub.web.server import WebServer
+
     serve = settings.serve.model_copy(
         update={
             "host": args.host or settings.serve.host,
