@@ -36,6 +36,16 @@ class Migration:
         return self.postgres if dialect == "postgresql" and self.postgres is not None else self.sql
 
 
+# The TAXII server's tables (version 6), the same on both backends.
+TAXII_TABLES = """CREATE INDEX IF NOT EXISTS delivery_objects_added ON delivery_objects (side, date_added);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token_id TEXT PRIMARY KEY, org TEXT NOT NULL, side TEXT NOT NULL, salt TEXT NOT NULL, digest TEXT NOT NULL,
+  created TEXT NOT NULL, revoked TEXT);
+CREATE TABLE IF NOT EXISTS taxii_status (
+  id TEXT PRIMARY KEY, side TEXT NOT NULL, org TEXT NOT NULL, created TEXT NOT NULL,
+  submissions TEXT NOT NULL, failures TEXT NOT NULL);
+"""
+
 # One hash chain per input partition (version 5), the same on both backends but for PostgreSQL's sequence.
 CHAINS = """
 ALTER TABLE ledger ADD COLUMN chain INTEGER;
@@ -152,14 +162,8 @@ CREATE TABLE IF NOT EXISTS delivery_objects (
   id INTEGER PRIMARY KEY AUTOINCREMENT, side TEXT NOT NULL, stix_id TEXT NOT NULL, stix_type TEXT NOT NULL,
   version TEXT NOT NULL, date_added TEXT NOT NULL, delivery_id BIGINT NOT NULL, object TEXT NOT NULL,
   UNIQUE (side, stix_id, version));
-CREATE INDEX IF NOT EXISTS delivery_objects_added ON delivery_objects (side, date_added);
-CREATE TABLE IF NOT EXISTS api_tokens (
-  token_id TEXT PRIMARY KEY, org TEXT NOT NULL, side TEXT NOT NULL, salt TEXT NOT NULL, digest TEXT NOT NULL,
-  created TEXT NOT NULL, revoked TEXT);
-CREATE TABLE IF NOT EXISTS taxii_status (
-  id TEXT PRIMARY KEY, side TEXT NOT NULL, org TEXT NOT NULL, created TEXT NOT NULL,
-  submissions TEXT NOT NULL, failures TEXT NOT NULL);
-""",
+"""
+        + TAXII_TABLES,
         postgres="""
 CREATE TABLE IF NOT EXISTS deliveries (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, side TEXT NOT NULL, kind TEXT NOT NULL,
@@ -169,14 +173,8 @@ CREATE TABLE IF NOT EXISTS delivery_objects (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, side TEXT NOT NULL, stix_id TEXT NOT NULL,
   stix_type TEXT NOT NULL, version TEXT NOT NULL, date_added TEXT NOT NULL, delivery_id BIGINT NOT NULL,
   object TEXT NOT NULL, UNIQUE (side, stix_id, version));
-CREATE INDEX IF NOT EXISTS delivery_objects_added ON delivery_objects (side, date_added);
-CREATE TABLE IF NOT EXISTS api_tokens (
-  token_id TEXT PRIMARY KEY, org TEXT NOT NULL, side TEXT NOT NULL, salt TEXT NOT NULL, digest TEXT NOT NULL,
-  created TEXT NOT NULL, revoked TEXT);
-CREATE TABLE IF NOT EXISTS taxii_status (
-  id TEXT PRIMARY KEY, side TEXT NOT NULL, org TEXT NOT NULL, created TEXT NOT NULL,
-  submissions TEXT NOT NULL, failures TEXT NOT NULL);
-""",
+"""
+        + TAXII_TABLES,
     ),
 )
 """Every version of the schema in order; version N is reached by applying the first N.
