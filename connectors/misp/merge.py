@@ -20,6 +20,14 @@ def _by_uuid(parts: Any) -> dict[str, Json]:
     return {str(p["uuid"]): p for p in found if isinstance(p, dict) and p.get("uuid")}
 
 
+def _every_attribute(event: Json) -> dict[str, Json]:
+    """The event's attributes and its objects' attributes, by UUID."""
+    found = _by_uuid(event.get("Attribute"))
+    for obj in _by_uuid(event.get("Object")).values():
+        found.update(_by_uuid(obj.get("Attribute")))
+    return found
+
+
 def missing(held: Json, copy: Json) -> tuple[list[Json], list[Json]]:
     """The attributes and the objects of `copy` (event bodies) that `held` lacks, by UUID.
 
@@ -72,12 +80,8 @@ def behind(held: Json, copy: Json) -> bool:
     tags = {t.get("name") for t in held.get("Tag") or [] if isinstance(t, dict)}
     if any(isinstance(t, dict) and t.get("name") not in tags for t in copy.get("Tag") or []):
         return True
-    have = {**_by_uuid(held.get("Attribute")), **_by_uuid(held.get("Object"))}
-    for obj in _by_uuid(held.get("Object")).values():
-        have.update(_by_uuid(obj.get("Attribute")))
-    sent = {**_by_uuid(copy.get("Attribute")), **_by_uuid(copy.get("Object"))}
-    for obj in _by_uuid(copy.get("Object")).values():
-        sent.update(_by_uuid(obj.get("Attribute")))
+    have = {**_every_attribute(held), **_by_uuid(held.get("Object"))}
+    sent = {**_every_attribute(copy), **_by_uuid(copy.get("Object"))}
     return any(_ts(p.get("timestamp")) > _ts(have[u].get("timestamp")) for u, p in sent.items() if u in have)
 
 
@@ -108,9 +112,7 @@ def removals(event: Json, held: Json) -> Json:
     """`event` as an edit MISP applies whole: each tag MISP holds that the delivery dropped, on the event
     and on each attribute (objects' included) MISP holds, is sent with `"deleted": true`."""
     out = {**event, "Tag": untagged(event, held)}  # no `Tag` at all: the delivery holds none
-    have = _by_uuid(held.get("Attribute"))
-    for obj in _by_uuid(held.get("Object")).values():
-        have.update(_by_uuid(obj.get("Attribute")))
+    have = _every_attribute(held)
 
     def part(p: Any) -> Any:
         if not isinstance(p, dict) or str(p.get("uuid")) not in have:

@@ -80,31 +80,30 @@ def future_version(envelope: Envelope, now: datetime, skew: timedelta = FUTURE_S
     )
 
 
-def ownership(envelope: Envelope, submitter: str, prior: Seen | None) -> Refusal | None:
-    """`not-owner` when `submitter` sends a newer version of an item someone else first submitted, else None."""
-    if prior is None or envelope.version <= prior.version:
-        return None  # new, or not newer: dedupe decides (an echo, a duplicate)
-    if prior.owner is not None:
-        if same_identity(prior.owner, submitter):
-            return None
-        owner = prior.owner
-    elif submitter.partition(":")[0] == prior.origin.value:
-        return None  # state kept before owners: the side that holds it may update it, and then owns it
-    else:
-        owner = f"the {prior.origin} side"
-    return Refusal(
-        "not-owner",
-        f"{envelope.key} belongs to {owner}, who first submitted it; {submitter} may not send a newer version",
-    )
+def owns(prior: Seen, submitter: str | None) -> bool:
+    """Whether `submitter` owns the item of `prior`: the one reading of ownership, for new versions and copies.
 
-
-def _owned_by(prior: Seen, submitter: str | None) -> bool:
-    """Whether `submitter` may send another copy of the item's version (its owner, or its side before owners)."""
+    The owner is who first submitted it; for state kept before owners, the side that holds it (which
+    may update it, and then owns it).
+    """
     if submitter is None:
         return False
     if prior.owner is not None:
         return same_identity(prior.owner, submitter)
     return submitter.partition(":")[0] == prior.origin.value
+
+
+def ownership(envelope: Envelope, submitter: str, prior: Seen | None) -> Refusal | None:
+    """`not-owner` when `submitter` sends a newer version of an item someone else first submitted, else None."""
+    if prior is None or envelope.version <= prior.version:
+        return None  # new, or not newer: dedupe decides (an echo, a duplicate)
+    if owns(prior, submitter):
+        return None
+    owner = prior.owner if prior.owner is not None else f"the {prior.origin} side"
+    return Refusal(
+        "not-owner",
+        f"{envelope.key} belongs to {owner}, who first submitted it; {submitter} may not send a newer version",
+    )
 
 
 def dedupe(
@@ -129,7 +128,7 @@ def dedupe(
     if envelope.version == prior.version:
         legacy = prior.held is None  # state from before copies were compared: MISP's rule alone
         resent = digest == prior.content_hash or (prior.held is not None and RECEIVED + digest in prior.held)
-        if legacy or resent or not _owned_by(prior, submitter):
+        if legacy or resent or not owns(prior, submitter):
             return Verdict(True, False, "same-version", f"version {v} was already received")
         return Verdict(False, prior.delivered, "other-copy", f"version {v}: another copy", compare=True)
     if hashed and digest == prior.content_hash:

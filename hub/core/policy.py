@@ -61,15 +61,14 @@ class ReleasePolicy:
     destinations: dict[Side, DestinationRules] = field(default_factory=lambda: {s: DestinationRules() for s in Side})
     source: str = "built-in"  # where the policy came from, for `hub policy explain`
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _names(self) -> dict[Side, frozenset[str]]:
         # Read for every part of every item (a MISP event's attributes each name their audience): made once.
-        names = {s: frozenset(n.lower() for n in (s.value, *self.recipients.get(s, ()))) for s in Side}
-        object.__setattr__(self, "_names", names)
+        return {s: frozenset(n.lower() for n in (s.value, *self.recipients.get(s, ()))) for s in Side}
 
     def names(self, side: Side) -> frozenset[str]:
         """Lower-cased names that designate `side`."""
-        names: dict[Side, frozenset[str]] = self.__dict__["_names"]
-        return names[side]
+        return self._names[side]
 
     def names_destination(self, listed: tuple[str, ...] | set[str], side: Side) -> bool:
         """True when any entry of `listed` designates `side`."""

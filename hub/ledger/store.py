@@ -168,16 +168,7 @@ class Ledger:
         """
         if self.dialect.name != "sqlite":
             return None
-        wanted = {
-            c: ("integer",)
-            if c == "seq"
-            else ("integer", "null")
-            if c in NUMBERS
-            else ("text", "null")
-            if c in NULLABLE
-            else ("text",)
-            for c in COLUMNS
-        }
+        wanted = {c: _stored_types(c) for c in COLUMNS}
         kinds = ", ".join(f"typeof({c})" for c in COLUMNS)
         where = " OR ".join(f"typeof({c}) NOT IN ({','.join(repr(t) for t in ts)})" for c, ts in wanted.items())
         rows = self._q(f"SELECT seq, submission_id, {kinds} FROM ledger WHERE {where} ORDER BY rowid LIMIT 1")
@@ -311,6 +302,15 @@ class Ledger:
             if len(page) < batch:
                 return
             after_seq = page[-1].seq
+
+
+def _stored_types(column: str) -> tuple[str, ...]:
+    """The SQLite storage classes a record column may hold as the hub writes it."""
+    if column == "seq":
+        return ("integer",)
+    if column in NUMBERS:
+        return ("integer", "null")
+    return ("text", "null") if column in NULLABLE else ("text",)
 
 
 def _held(stored: str | None) -> frozenset[str] | None:
