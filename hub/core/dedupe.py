@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hub.core.copies import RECEIVED
+from hub.core.keys import org_key
 from schemas.common import Kind, Side
 from schemas.envelope import Envelope
 
@@ -65,7 +66,7 @@ class Refusal:
 
 def same_identity(a: str, b: str) -> bool:
     """True when two `SIDE:organisation` identities name the same submitter (case and spacing aside)."""
-    return a.strip().casefold() == b.strip().casefold()
+    return org_key(a) == org_key(b)
 
 
 def future_version(envelope: Envelope, now: datetime, skew: timedelta = FUTURE_SKEW) -> Refusal | None:

@@ -22,6 +22,11 @@ from schemas.common import Side
 KEY_ID_HEX = 16  # 64 bits of the public key's SHA-256: unique among a few hundred keys by a wide margin
 
 
+def org_key(name: str) -> str:
+    """An organisation's name as every trust check compares it: case and surrounding spaces aside."""
+    return name.strip().casefold()
+
+
 def key_id(public: Ed25519PublicKey) -> str:
     """The key id: hex prefix of the SHA-256 of the raw public key."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

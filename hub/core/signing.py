@@ -25,7 +25,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 
-from hub.core.keys import Keyring, RegisteredKey, key_id
+from hub.core.keys import Keyring, RegisteredKey, key_id, org_key
 from hub.core.validate import Hint, Invalid, Valid
 from schemas.common import Side
 from schemas.envelope import Envelope
@@ -76,7 +76,7 @@ def claimed_by(raw: bytes) -> tuple[str, str] | None:
         origin, originator = doc["origin"], doc["originator"]
     except (ValueError, TypeError, KeyError, RecursionError):
         return None
-    return (origin, originator.strip().casefold()) if isinstance(origin, str) and isinstance(originator, str) else None
+    return (origin, org_key(originator)) if isinstance(origin, str) and isinstance(originator, str) else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class SignerSet:
     @classmethod
     def of(cls, signers: Mapping[tuple[Side | str, str], Signer]) -> SignerSet:
         """A set from (side, organisation) -> signer; the first is the default."""
-        table = {(str(side), org.strip().casefold()): s for (side, org), s in signers.items()}
+        table = {(str(side), org_key(org)): s for (side, org), s in signers.items()}
         return cls(table, next(iter(table.values())))
 
     def headers(self, raw: bytes) -> list[tuple[str, bytes]]:
@@ -193,7 +193,7 @@ class Trust:
                 _hint(env),
                 "wrong-side",
             )
-        if env.originator.strip().casefold() != key.org.casefold():
+        if org_key(env.originator) != org_key(key.org):
             problem = f"claims {env.originator!r} but key {key.key_id} is registered for {key.org!r}"
             return Invalid("originator", problem, _hint(env), "wrong-originator")
         return replace(checked, submitter=submitter(key))

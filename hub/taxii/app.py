@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from hub.core.keys import org_key
 from hub.errors import HubError, InputError
 from hub.ledger import Ledger, Record
 from hub.ledger.statuses import StatusRecord, Submitted, load, now, save
@@ -179,7 +180,7 @@ class Taxii:
     def _status(self, root: str) -> Handler:
         async def handle(request: Request, who: Holder) -> Response:
             status = await self.service.db(load, str(request.path_params["sid"])[:64])
-            if status is None or status.side != who.side or status.org.casefold() != who.org.casefold():
+            if status is None or status.side != who.side or org_key(status.org) != org_key(who.org):
                 return taxii_error(HTTPStatus.NOT_FOUND, "no such status resource for this organisation")
             decided = await self.service.db(_decided, [s.submission_id for s in status.submissions])
             return taxii_json(resource(status, decided))

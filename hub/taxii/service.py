@@ -23,7 +23,7 @@ from typing import TypeVar
 import anyio
 
 from hub.config.keystore import load_keyring, read_private_key
-from hub.core.keys import key_id
+from hub.core.keys import key_id, org_key
 from hub.core.signing import Signer, SignerSet
 from hub.errors import ConfigError
 from hub.kafka.publisher import Publisher
@@ -50,7 +50,7 @@ def org_signers(keys_dir: Path, keyring: Path, hub_key: Path) -> dict[tuple[str,
             continue
         registered = ring.keys.get(key_id(private.public_key()))
         if registered is not None:
-            found[(registered.side.value, registered.org.strip().casefold())] = Signer.of(private)
+            found[(registered.side.value, org_key(registered.org))] = Signer.of(private)
     return found
 
 
@@ -71,7 +71,7 @@ class Service:
 
     def can_sign(self, side: str, org: str) -> bool:
         """Whether the server holds `org`'s signing key on `side`."""
-        return (side, org.strip().casefold()) in self.signers
+        return (side, org_key(org)) in self.signers
 
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(ledger, *args)` in a thread, under the lock."""

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hub.core.keys import org_key
 from hub.errors import InputError
 from hub.ledger.tokens import Holder
 from hub.stix.convert import envelope_of_item_report
@@ -105,7 +106,7 @@ def _mapped(report: Json, by_id: dict[str, Json]) -> Item | Failure:
 def _claimed(item: Item, holder: Holder) -> Item | Failure:
     """The item, when it claims the authenticated organisation and side; else a failure saying whose it is."""
     env = item.envelope
-    if env.get("origin") != holder.side or str(env.get("originator", "")).strip().casefold() != holder.org.casefold():
+    if env.get("origin") != holder.side or org_key(str(env.get("originator", ""))) != org_key(holder.org):
         message = (f"this token submits as {holder.org} ({holder.side}) only; the item names "
                    f"{str(env.get('originator'))[:80]} ({str(env.get('origin'))[:10]})")  # fmt: skip
         return Failure(item.stix_id, item.version, message)
